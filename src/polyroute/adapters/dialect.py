@@ -1,0 +1,121 @@
+"""Applies a provider's declared ``OpenAIDialect`` to a reference OpenAI request body.
+
+Everything a provider does differently from OpenAI's own API is a field of its dialect;
+this module is the only code that reads those fields, so no other module names a provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from polyroute.canonical import ChatRequest
+from polyroute.providers.spec import OpenAIDialect, ToolCallIdRule
+
+# Canonical fields and the reference-OpenAI body keys that carry them.
+_CANONICAL_KEYS = {
+    "logprobs": ("logprobs",),
+    "top_logprobs": ("top_logprobs",),
+    "user": ("user",),
+    "top_k": ("top_k",),
+    "n": ("n",),
+    "seed": ("seed",),
+}
+
+
+def short_tool_call_id(original: str, rule: ToolCallIdRule) -> str:
+    """A stable id of the provider's required form for any client id.
+
+    Deterministic, so the assistant's call and the tool result that answers it map to the
+    same id in every turn and on every replica, with no state to keep.
+    """
+    if len(original) == rule.length and all(c in rule.alphabet for c in original):
+        return original
+    digest = int.from_bytes(hashlib.blake2b(original.encode(), digest_size=16).digest(), "big")
+    base = len(rule.alphabet)
+    chars = []
+    for _ in range(rule.length):
+        digest, rest = divmod(digest, base)
+        chars.append(rule.alphabet[rest])
+    return "".join(chars)
+
+
+def dropped_params(request: ChatRequest, dialect: OpenAIDialect) -> list[str]:
+    """Request fields this provider cannot take; the gateway reports them in a header."""
+    dropped = [
+        name
+        for name in dialect.unsupported
+        if name in _CANONICAL_KEYS and getattr(request, name, None) not in (None, False)
+    ]
+    if not dialect.accepts_unknown_fields:
+        dropped.extend(k for k in request.extra if k not in dialect.known_fields)
+    return sorted(dropped)
+
+
+def apply_chat_dialect(
+    body: dict[str, Any], request: ChatRequest, dialect: OpenAIDialect, *, stream: bool
+) -> dict[str, Any]:
+    """Turn a reference OpenAI chat body into this provider's dialect, in place."""
+    for name in dialect.unsupported:
+        for key in _CANONICAL_KEYS.get(name, (name,)):
+            body.pop(key, None)
+    _forward_extra(body, request.extra, dialect)
+    _rename(body, "seed", dialect.seed_field)
+    if "max_completion_tokens" in body or "max_tokens" in body:
+        value = body.pop("max_completion_tokens", None) or body.pop("max_tokens", None)
+        body[dialect.max_tokens_field] = value
+    if body.get("tool_choice") == "required":
+        body["tool_choice"] = dialect.required_tool_choice
+    if dialect.tool_call_ids is not None:
+        _remap_tool_call_ids(body["messages"], dialect.tool_call_ids)
+    if not dialect.message_name_field:
+        for message in body["messages"]:
+            if message.get("role") != "tool":
+                message.pop("name", None)
+    body.pop("stream_options", None)
+    if stream:
+        body["stream"] = True
+        if dialect.stream_usage_opt_in:
+            # Always ask: the gateway must know what a stream cost even when the client
+            # did not ask to see usage (the client's stream hides the usage chunk).
+            body["stream_options"] = {"include_usage": True}
+    else:
+        body.pop("stream", None)
+    return body
+
+
+def apply_fim_dialect(body: dict[str, Any], extra: dict[str, Any], dialect: OpenAIDialect) -> None:
+    _forward_extra(body, extra, dialect)
+
+
+def apply_embedding_dialect(
+    body: dict[str, Any], extra: dict[str, Any], dialect: OpenAIDialect
+) -> None:
+    _forward_extra(body, extra, dialect)
+    if dialect.embedding_dimensions_field:
+        _rename(body, "dimensions", dialect.embedding_dimensions_field)
+    else:
+        body.pop("dimensions", None)
+    if not dialect.embedding_accepts_user:
+        body.pop("user", None)
+
+
+def _forward_extra(body: dict[str, Any], extra: dict[str, Any], dialect: OpenAIDialect) -> None:
+    for key, value in extra.items():
+        if dialect.accepts_unknown_fields or key in dialect.known_fields:
+            body[key] = value
+        else:
+            body.pop(key, None)
+
+
+def _rename(body: dict[str, Any], old: str, new: str) -> None:
+    if old != new and old in body:
+        body[new] = body.pop(old)
+
+
+def _remap_tool_call_ids(messages: list[dict[str, Any]], rule: ToolCallIdRule) -> None:
+    for message in messages:
+        for call in message.get("tool_calls") or ():
+            call["id"] = short_tool_call_id(call["id"], rule)
+        if message.get("tool_call_id"):
+            message["tool_call_id"] = short_tool_call_id(message["tool_call_id"], rule)

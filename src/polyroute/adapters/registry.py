@@ -1,0 +1,23 @@
+"""Which adapter speaks which protocol: one line per wire protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aiohttp
+
+from polyroute.adapters.base import Adapter
+from polyroute.adapters.openai_compat import OpenAICompatAdapter
+from polyroute.config import ResolvedProvider, TimeoutConfig
+
+AdapterFactory = Callable[[ResolvedProvider, aiohttp.ClientSession, TimeoutConfig], Adapter]
+
+ADAPTERS: dict[str, AdapterFactory] = {
+    "openai": OpenAICompatAdapter,
+}
+
+
+def adapter_for(
+    provider: ResolvedProvider, session: aiohttp.ClientSession, timeouts: TimeoutConfig
+) -> Adapter:
+    return ADAPTERS[provider.spec.protocol](provider, session, timeouts)

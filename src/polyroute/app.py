@@ -1,0 +1,103 @@
+"""The ASGI application: ``create_app(settings)`` wires config, adapters and endpoints.
+
+Nothing happens at import time; HTTP pools are opened in the lifespan and closed on
+shutdown, one pool per configured provider.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from polyroute.adapters.base import Adapter
+from polyroute.adapters.http import create_session
+from polyroute.adapters.registry import adapter_for
+from polyroute.canonical import ModelInfo
+from polyroute.config import Settings
+from polyroute.errors import InvalidRequest, PolyrouteError
+from polyroute.gateway.dispatch import CallInfo, Dispatcher, new_request_id
+from polyroute.gateway.targets import TargetResolver
+from polyroute.inbound import openai_api
+from polyroute.inbound.http import Authenticator, json_response
+from polyroute.inbound.state import GatewayState
+
+log = logging.getLogger("polyroute")
+
+
+def _model_list(settings: Settings) -> list[ModelInfo]:
+    models = [ModelInfo(id=name, owned_by="polyroute", kind="route") for name in settings.routes]
+    for provider in settings.providers.values():
+        models.extend(
+            ModelInfo(id=f"{provider.name}/{m}", owned_by=provider.name) for m in provider.models
+        )
+    return models
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        adapters: dict[str, Adapter] = {}
+        for name, provider in settings.providers.items():
+            session = create_session(settings.timeouts.connect)
+            adapters[name] = adapter_for(provider, session, settings.timeouts)
+        app.state.gateway = GatewayState(
+            auth=Authenticator(settings.master_key),
+            dispatcher=Dispatcher(TargetResolver(settings), adapters),
+            max_request_bytes=settings.server.max_request_bytes,
+            started_at=time.time(),
+            models=_model_list(settings),
+        )
+        try:
+            yield
+        finally:
+            for adapter in adapters.values():
+                await adapter.aclose()
+
+    routes = [
+        Route(
+            "/v1/chat/completions",
+            openai_api.openai_endpoint(openai_api.chat_completions),
+            methods=["POST"],
+        ),
+        Route(
+            "/v1/fim/completions",
+            openai_api.openai_endpoint(openai_api.fim_completions),
+            methods=["POST"],
+        ),
+        Route(
+            "/v1/embeddings", openai_api.openai_endpoint(openai_api.embeddings), methods=["POST"]
+        ),
+        Route("/v1/models", openai_api.openai_endpoint(openai_api.list_models), methods=["GET"]),
+        Route("/health", _health, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: _method_not_allowed},
+    )
+
+
+async def _health(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+def _error(exc: PolyrouteError) -> Response:
+    info = CallInfo(new_request_id())
+    return openai_api.error_response(exc, info)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _error(InvalidRequest(f"Invalid URL ({request.method} {request.url.path})", status=404))
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    return _error(
+        InvalidRequest(f"Method {request.method} is not allowed on {request.url.path}.", status=405)
+    )

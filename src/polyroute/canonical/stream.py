@@ -1,0 +1,84 @@
+"""The events a streamed answer is made of.
+
+Adapters decode upstream bytes into these; inbound codecs encode them into their client's
+dialect. Each event names the choice it belongs to, so ``n > 1`` streams stay separable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from polyroute.canonical.response import FinishReason, Usage
+from polyroute.errors import UpstreamError
+
+
+@dataclass(slots=True)
+class StreamStart:
+    """First event of every stream: identity of the answer."""
+
+    id: str
+    model: str
+    created: int
+    system_fingerprint: str | None = None
+
+
+@dataclass(slots=True)
+class TextDelta:
+    text: str
+    choice: int = 0
+    logprobs: Any = None
+
+
+@dataclass(slots=True)
+class ReasoningDelta:
+    text: str
+    choice: int = 0
+    signature: str | None = None
+
+
+@dataclass(slots=True)
+class ToolCallStart:
+    index: int
+    """Position of this call among the choice's tool calls."""
+    id: str
+    name: str
+    choice: int = 0
+
+
+@dataclass(slots=True)
+class ToolCallDelta:
+    index: int
+    arguments: str
+    """A fragment of the call's JSON arguments."""
+    choice: int = 0
+
+
+@dataclass(slots=True)
+class Finish:
+    reason: FinishReason
+    choice: int = 0
+
+
+@dataclass(slots=True)
+class UsageReport:
+    usage: Usage
+
+
+@dataclass(slots=True)
+class StreamFailure:
+    """The stream broke after it started; no more events follow."""
+
+    error: UpstreamError
+
+
+StreamEvent = (
+    StreamStart
+    | TextDelta
+    | ReasoningDelta
+    | ToolCallStart
+    | ToolCallDelta
+    | Finish
+    | UsageReport
+    | StreamFailure
+)

@@ -1,0 +1,61 @@
+"""Turning the ``model`` a client sent into the provider targets that may serve it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from polyroute.config import Settings
+from polyroute.errors import ModelNotFound
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    provider: str
+    model: str
+    """The provider's own model id: everything after the first ``/``."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Where a call may go, in the order it is tried."""
+
+    route: str | None
+    targets: tuple[Target, ...]
+
+
+class TargetResolver:
+    """Resolves a client's ``model``: a route name, or ``provider/model-id``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._providers = frozenset(settings.providers)
+        self._routes = {
+            name: Plan(name, tuple(_split(t) for t in route.targets))
+            for name, route in settings.routes.items()
+        }
+
+    def resolve(self, model: str) -> Plan:
+        route = self._routes.get(model)
+        if route is not None:
+            return route
+        provider, sep, model_id = model.partition("/")
+        if sep and model_id:
+            if provider in self._providers:
+                return Plan(None, (Target(provider, model_id),))
+            raise ModelNotFound(
+                f"The model `{model}` does not exist: provider `{provider}` is not configured.",
+                param="model",
+            )
+        raise ModelNotFound(
+            f"The model `{model}` does not exist: it is neither a route nor "
+            "`<provider>/<model-id>`.",
+            param="model",
+        )
+
+
+def _split(target: str) -> Target:
+    provider, _, model = target.partition("/")
+    return Target(provider, model)

@@ -1,0 +1,111 @@
+"""The OpenAI-dialect endpoints: chat completions, embeddings, models, and Mistral's FIM.
+
+Each handler decodes the body with the OpenAI wire codec, hands the canonical request to
+the dispatcher and encodes what comes back; every failure leaves in OpenAI's envelope.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from polyroute.canonical import StreamEvent, StreamFailure
+from polyroute.errors import PolyrouteError
+from polyroute.gateway.dispatch import CallInfo, new_request_id
+from polyroute.inbound.http import json_response, read_json, sse_response
+from polyroute.inbound.state import GatewayState
+from polyroute.wire.openai import (
+    ChunkEncoder,
+    decode_chat_request,
+    decode_embedding_request,
+    decode_fim_request,
+    encode_chat_response,
+    encode_embedding_response,
+    encode_error,
+)
+
+log = logging.getLogger("polyroute.inbound")
+
+Handler = Callable[[Request, GatewayState, CallInfo], Awaitable[Response]]
+
+
+def openai_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, run the handler, and render any failure in OpenAI's envelope."""
+
+    async def endpoint(request: Request) -> Response:
+        state: GatewayState = request.app.state.gateway
+        info = CallInfo(new_request_id())
+        try:
+            state.auth.authenticate(request)
+            return await handler(request, state, info)
+        except PolyrouteError as exc:
+            return error_response(exc, info)
+        except Exception:
+            log.exception("internal error", extra={"request_id": info.request_id})
+            return error_response(PolyrouteError("The gateway failed to handle the request."), info)
+
+    return endpoint
+
+
+def error_response(exc: PolyrouteError, info: CallInfo) -> Response:
+    return json_response(encode_error(exc), exc.status, info.headers())
+
+
+async def chat_completions(request: Request, state: GatewayState, info: CallInfo) -> Response:
+    chat = decode_chat_request(await read_json(request, state.max_request_bytes))
+    dispatcher = state.dispatcher
+    if chat.stream:
+        events = await dispatcher.stream(
+            chat.model, info, lambda a, t: a.chat_stream(chat, t.model), chat
+        )
+        return sse_response(
+            _openai_frames(events, ChunkEncoder(chat.include_usage)), info.headers()
+        )
+    response = await dispatcher.call(chat.model, info, lambda a, t: a.chat(chat, t.model), chat)
+    return json_response(encode_chat_response(response), headers=info.headers())
+
+
+async def fim_completions(request: Request, state: GatewayState, info: CallInfo) -> Response:
+    fim = decode_fim_request(await read_json(request, state.max_request_bytes))
+    dispatcher = state.dispatcher
+    if fim.stream:
+        events = await dispatcher.stream(fim.model, info, lambda a, t: a.fim_stream(fim, t.model))
+        return sse_response(_openai_frames(events, ChunkEncoder(fim.include_usage)), info.headers())
+    response = await dispatcher.call(fim.model, info, lambda a, t: a.fim(fim, t.model))
+    return json_response(encode_chat_response(response), headers=info.headers())
+
+
+async def embeddings(request: Request, state: GatewayState, info: CallInfo) -> Response:
+    embed = decode_embedding_request(await read_json(request, state.max_request_bytes))
+    response = await state.dispatcher.call(embed.model, info, lambda a, t: a.embed(embed, t.model))
+    return json_response(encode_embedding_response(response), headers=info.headers())
+
+
+async def list_models(request: Request, state: GatewayState, info: CallInfo) -> Response:
+    created = int(state.started_at)
+    data = [
+        {"id": m.id, "object": "model", "created": created, "owned_by": m.owned_by}
+        for m in state.models
+    ]
+    return json_response(
+        {"object": "list", "data": data}, headers={"x-request-id": info.request_id}
+    )
+
+
+async def _openai_frames(
+    events: AsyncIterator[StreamEvent], encoder: ChunkEncoder
+) -> AsyncIterator[bytes]:
+    failed = False
+    async for event in events:
+        frame = encoder.encode(event)
+        if frame:
+            yield frame
+        if isinstance(event, StreamFailure):
+            failed = True
+            log.warning("stream failed after start: %s", event.error.message)
+            break
+    if not failed:
+        yield encoder.done()
