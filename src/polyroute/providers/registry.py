@@ -69,6 +69,20 @@ PROVIDERS: dict[str, ProviderSpec] = {
             ),
         ),
         ProviderSpec(
+            name="anthropic",
+            protocol="anthropic",
+            base_url="https://api.anthropic.com",
+            auth="x-api-key",
+            key_env="ANTHROPIC_API_KEY",
+        ),
+        ProviderSpec(
+            name="gemini",
+            protocol="gemini",
+            base_url="https://generativelanguage.googleapis.com/v1beta",
+            auth="x-goog-api-key",
+            key_env="GEMINI_API_KEY",
+        ),
+        ProviderSpec(
             name="groq",
             protocol="openai",
             base_url="https://api.groq.com/openai/v1",
