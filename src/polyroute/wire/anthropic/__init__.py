@@ -1,0 +1,46 @@
+"""The Anthropic Messages API, both directions: requests, responses, streams and errors.
+
+Inbound (``/v1/messages``) decodes requests and encodes responses; the Anthropic adapter
+encodes requests and decodes responses. Design choices are documented in each module
+(``requests``: max_tokens default, thinking, JSON mode; ``responses``: usage arithmetic,
+stop reasons; ``stream``: event sequence).
+"""
+
+from polyroute.wire.anthropic.blocks import tool_use_id
+from polyroute.wire.anthropic.errors import decode_error, decode_stream_error, encode_error
+from polyroute.wire.anthropic.requests import (
+    ANTHROPIC_FIELDS,
+    DEFAULT_MAX_TOKENS,
+    decode_messages_request,
+    encode_messages_request,
+    json_tool_name,
+)
+from polyroute.wire.anthropic.responses import (
+    FINISH_TO_STOP,
+    STOP_TO_FINISH,
+    decode_messages_response,
+    decode_usage,
+    encode_messages_response,
+    encode_usage,
+)
+from polyroute.wire.anthropic.stream import AnthropicStreamDecoder, AnthropicStreamEncoder
+
+__all__ = [
+    "ANTHROPIC_FIELDS",
+    "DEFAULT_MAX_TOKENS",
+    "FINISH_TO_STOP",
+    "STOP_TO_FINISH",
+    "AnthropicStreamDecoder",
+    "AnthropicStreamEncoder",
+    "decode_error",
+    "decode_messages_request",
+    "decode_messages_response",
+    "decode_stream_error",
+    "decode_usage",
+    "encode_error",
+    "encode_messages_request",
+    "encode_messages_response",
+    "encode_usage",
+    "json_tool_name",
+    "tool_use_id",
+]
