@@ -168,7 +168,7 @@ class OpenAICompatAdapter:
                     return
 
     async def _events(self, response: aiohttp.ClientResponse) -> AsyncIterator[StreamEvent]:
-        decoder = ChunkDecoder()
+        decoder = ChunkDecoder(self.provider)
         progress = _Progress()
         idle = IdleTimeout(self._timeouts.stream_idle)
         chunks = with_idle_timeout(response.content.iter_any(), idle)

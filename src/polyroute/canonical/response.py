@@ -66,6 +66,8 @@ class EmbeddingResponse:
     model: str
     data: list[Embedding]
     usage: Usage = field(default_factory=Usage)
+    id: str | None = None
+    """The provider's response id, where it sends one (Mistral does; OpenAI doesn't)."""
 
 
 @dataclass(slots=True)

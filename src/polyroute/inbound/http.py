@@ -10,7 +10,14 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from polyroute.errors import InvalidRequest, PayloadTooLarge, Unauthorized
+from polyroute.errors import (
+    InvalidRequest,
+    PayloadTooLarge,
+    PolyrouteError,
+    Unauthorized,
+    UpstreamError,
+)
+from polyroute.gateway.dispatch import CallInfo
 
 
 class Authenticator:
@@ -74,3 +81,11 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def sse_response(frames: AsyncIterator[bytes], headers: dict[str, str]) -> StreamingResponse:
     headers = {**headers, "cache-control": "no-cache", "x-accel-buffering": "no"}
     return StreamingResponse(frames, headers=headers, media_type="text/event-stream")
+
+
+def error_headers(exc: PolyrouteError, info: CallInfo) -> dict[str, str]:
+    """The call's headers, plus the provider's ``Retry-After`` so clients back off as asked."""
+    headers = info.headers()
+    if isinstance(exc, UpstreamError) and exc.retry_after is not None:
+        headers["retry-after"] = f"{exc.retry_after:g}"
+    return headers

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from polyroute.canonical import StreamEvent, StreamFailure
 from polyroute.errors import PolyrouteError
 from polyroute.gateway.dispatch import CallInfo, new_request_id
-from polyroute.inbound.http import json_response, read_json, sse_response
+from polyroute.inbound.http import error_headers, json_response, read_json, sse_response
 from polyroute.inbound.state import GatewayState
 from polyroute.wire.openai import (
     ChunkEncoder,
@@ -51,7 +51,7 @@ def openai_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]
 
 
 def error_response(exc: PolyrouteError, info: CallInfo) -> Response:
-    return json_response(encode_error(exc), exc.status, info.headers())
+    return json_response(encode_error(exc), exc.status, error_headers(exc, info))
 
 
 async def chat_completions(request: Request, state: GatewayState, info: CallInfo) -> Response:

@@ -37,7 +37,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             protocol="openai",
             base_url="https://api.openai.com/v1",
             key_env="OPENAI_API_KEY",
-            openai=OpenAIDialect(known_fields=_OPENAI_FIELDS),
+            openai=OpenAIDialect(known_fields=_OPENAI_FIELDS, unsupported=frozenset({"top_k"})),
         ),
         ProviderSpec(
             name="mistral",
@@ -127,7 +127,10 @@ PROVIDERS: dict[str, ProviderSpec] = {
             protocol="openai",
             base_url="https://api.x.ai/v1",
             key_env="XAI_API_KEY",
-            openai=OpenAIDialect(known_fields=_OPENAI_FIELDS | {"search_parameters"}),
+            openai=OpenAIDialect(
+                known_fields=_OPENAI_FIELDS | {"search_parameters"},
+                unsupported=frozenset({"top_k"}),
+            ),
         ),
         ProviderSpec(
             name="openrouter",

@@ -6,6 +6,8 @@ token-id arrays; the canonical request keeps a list plus whether the client sent
 
 from __future__ import annotations
 
+import os
+
 from typing import Any
 
 from polyroute.canonical import Embedding, EmbeddingRequest, EmbeddingResponse, Usage
@@ -107,7 +109,9 @@ def encode_embedding_request(req: EmbeddingRequest, model: str) -> dict[str, Any
 
 
 def encode_embedding_response(resp: EmbeddingResponse) -> dict[str, Any]:
+    # ``id`` is not in OpenAI's shape but Mistral's SDK requires it; OpenAI's SDK ignores it.
     return {
+        "id": resp.id or f"embd-{os.urandom(16).hex()}",
         "object": "list",
         "data": [
             {"object": "embedding", "index": e.index, "embedding": e.vector} for e in resp.data
@@ -132,4 +136,5 @@ def decode_embedding_response(body: dict[str, Any]) -> EmbeddingResponse:
         model=body.get("model") or "",
         data=embeddings,
         usage=decode_usage(usage) if isinstance(usage, dict) else Usage(),
+        id=body.get("id") if isinstance(body.get("id"), str) else None,
     )
