@@ -8,7 +8,10 @@ import pytest
 from tests.gateway.conftest import BY_NAME, FAMILY, Family, last_body
 
 HELLO = [{"role": "user", "content": "hello"}]
-IMAGE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+IMAGE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 VISION = {
     "openai": "gpt-4o-mini",
     "mistral": "mistral-small-latest",

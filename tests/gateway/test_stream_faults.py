@@ -103,7 +103,7 @@ def test_stream_fails_over_before_the_first_byte(client: openai.OpenAI) -> None:
 
 
 def test_chunks_are_forwarded_as_they_arrive(gateway: BackgroundServer, emulators) -> None:
-    """With 300 ms between upstream chunks, the first chunk reaches the client long before the last."""
+    """300 ms between upstream chunks: the first reaches the client long before the last."""
     emulators["openai"].inject(chunk_delay_ms=300)
     arrivals = []
     with httpx.stream(

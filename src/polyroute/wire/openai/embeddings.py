@@ -7,7 +7,6 @@ token-id arrays; the canonical request keeps a list plus whether the client sent
 from __future__ import annotations
 
 import os
-
 from typing import Any
 
 from polyroute.canonical import Embedding, EmbeddingRequest, EmbeddingResponse, Usage
