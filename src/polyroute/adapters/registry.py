@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 import aiohttp
 
+from polyroute.adapters.anthropic import AnthropicAdapter
 from polyroute.adapters.base import Adapter
+from polyroute.adapters.gemini import GeminiAdapter
 from polyroute.adapters.openai_compat import OpenAICompatAdapter
 from polyroute.config import ResolvedProvider, TimeoutConfig
 
@@ -14,6 +16,8 @@ AdapterFactory = Callable[[ResolvedProvider, aiohttp.ClientSession, TimeoutConfi
 
 ADAPTERS: dict[str, AdapterFactory] = {
     "openai": OpenAICompatAdapter,
+    "anthropic": AnthropicAdapter,
+    "gemini": GeminiAdapter,
 }
 
 
