@@ -141,6 +141,9 @@ class FaultPlan:
             return len(self._faults)
 
 
+_LOG_ENTRY = web.RequestKey("emulator_log_entry", dict)
+
+
 class RequestLog:
     """Every request an emulator received (control requests excluded), auth redacted."""
 
@@ -165,6 +168,14 @@ class RequestLog:
         }
         with self._lock:
             self._entries.append(entry)
+        request[_LOG_ENTRY] = entry
+
+    @staticmethod
+    def set_outcome(request: web.Request, outcome: str) -> None:
+        """Note how a request's answer ended: completed, aborted, client_disconnected."""
+        entry = request.get(_LOG_ENTRY)
+        if entry is not None:
+            entry["outcome"] = outcome
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -250,6 +261,27 @@ class StreamPlan:
 
 
 async def send_stream(
+    request: web.Request,
+    response: web.StreamResponse,
+    plan: StreamPlan,
+    fault: Fault | None,
+    state: EmulatorState,
+) -> web.StreamResponse | None:
+    """Write ``plan`` to the prepared ``response``, applying ``fault``; log how it ended.
+
+    Returns the response, or None when the connection was aborted (by the fault or the peer).
+    """
+    try:
+        result = await _send_stream(request, response, plan, fault, state)
+    except ConnectionResetError:
+        # The client went away mid-stream: what a gateway must do when its own client leaves.
+        RequestLog.set_outcome(request, "client_disconnected")
+        return None
+    RequestLog.set_outcome(request, "completed" if result is not None else "aborted")
+    return result
+
+
+async def _send_stream(
     request: web.Request,
     response: web.StreamResponse,
     plan: StreamPlan,

@@ -1,0 +1,186 @@
+"""The adapter for Anthropic's Messages API (``POST {base}/v1/messages``).
+
+Requests, responses, stream events and errors are translated by ``polyroute.wire.anthropic``;
+this module only moves bytes: auth headers, timeouts, and the stream guarantees every
+adapter gives (a cut, stalled, malformed or ``error``-carrying stream ends in
+``StreamFailure``, never in a silently truncated success).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any, NoReturn
+
+import aiohttp
+import orjson
+
+from polyroute.adapters.http import transport_errors
+from polyroute.canonical import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    FimRequest,
+    StreamEvent,
+    StreamFailure,
+)
+from polyroute.config import ResolvedProvider, TimeoutConfig
+from polyroute.errors import InvalidRequest, UpstreamError, UpstreamKind
+from polyroute.wire.anthropic import (
+    ANTHROPIC_FIELDS,
+    AnthropicStreamDecoder,
+    decode_error,
+    decode_messages_response,
+    encode_messages_request,
+    json_tool_name,
+)
+from polyroute.wire.sse import IdleTimeout, iter_sse, with_idle_timeout
+
+API_VERSION = "2023-06-01"
+_COUNT_FIELDS = frozenset(
+    {"model", "messages", "system", "tools", "tool_choice", "thinking", "cache_control",
+     "output_config"}
+)  # fmt: skip
+# Canonical fields Anthropic has no parameter for, and when they count as set.
+_UNSUPPORTED: dict[str, Callable[[ChatRequest], bool]] = {
+    "seed": lambda r: r.seed is not None,
+    "presence_penalty": lambda r: r.presence_penalty is not None,
+    "frequency_penalty": lambda r: r.frequency_penalty is not None,
+    "logprobs": lambda r: bool(r.logprobs),
+    "top_logprobs": lambda r: r.top_logprobs is not None,
+}
+_STOP_GRACE = 0.5
+"""Seconds to wait for ``message_stop`` once ``message_delta`` arrived."""
+
+
+class AnthropicAdapter:
+    def __init__(
+        self, provider: ResolvedProvider, session: aiohttp.ClientSession, timeouts: TimeoutConfig
+    ) -> None:
+        self.provider = provider.name
+        self._base = provider.base_url.rstrip("/")
+        self._headers = {
+            "content-type": "application/json",
+            "anthropic-version": API_VERSION,
+            **provider.headers,
+        }
+        if provider.api_key:
+            self._headers["x-api-key"] = provider.api_key
+        self._session = session
+        self._timeouts = timeouts
+
+    def unsupported_params(self, request: ChatRequest) -> list[str]:
+        dropped = [name for name, is_set in _UNSUPPORTED.items() if is_set(request)]
+        dropped.extend(k for k in request.extra if k not in ANTHROPIC_FIELDS)
+        return sorted(dropped)
+
+    async def aclose(self) -> None:
+        await self._session.close()
+
+    # -- messages ------------------------------------------------------------------------
+
+    async def chat(self, request: ChatRequest, model: str) -> ChatResponse:
+        body = encode_messages_request(request, model, stream=False)
+        data = await self._post_json("/v1/messages", body)
+        try:
+            return decode_messages_response(data, json_tool_name(request))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._error(f"unexpected response shape ({type(exc).__name__})") from None
+
+    def chat_stream(self, request: ChatRequest, model: str) -> AsyncIterator[StreamEvent]:
+        body = encode_messages_request(request, model, stream=True)
+        return self._stream(body, AnthropicStreamDecoder(self.provider, json_tool_name(request)))
+
+    async def count_tokens(self, request: ChatRequest, model: str) -> int:
+        """Anthropic's own count of the request's input tokens."""
+        encoded = encode_messages_request(request, model)
+        body = {k: v for k, v in encoded.items() if k in _COUNT_FIELDS}
+        data = await self._post_json("/v1/messages/count_tokens", body)
+        count = data.get("input_tokens") if isinstance(data, dict) else None
+        if not isinstance(count, int):
+            raise self._error("unexpected count_tokens response")
+        return count
+
+    # -- what Anthropic does not have ----------------------------------------------------
+
+    async def embed(self, request: EmbeddingRequest, model: str) -> EmbeddingResponse:
+        self._no_endpoint("embeddings")
+
+    async def fim(self, request: FimRequest, model: str) -> ChatResponse:
+        self._no_endpoint("fill-in-the-middle")
+
+    def fim_stream(self, request: FimRequest, model: str) -> AsyncIterator[StreamEvent]:
+        self._no_endpoint("fill-in-the-middle")
+
+    def _no_endpoint(self, what: str) -> NoReturn:
+        raise InvalidRequest(f"provider {self.provider} has no {what} endpoint", param="model")
+
+    # -- transport -----------------------------------------------------------------------
+
+    def _error(self, what: str, kind: UpstreamKind = UpstreamKind.SERVER) -> UpstreamError:
+        return UpstreamError(kind, f"{self.provider}: {what}", self.provider, 502)
+
+    async def _post_json(self, path: str, body: dict[str, Any]) -> Any:
+        with transport_errors(self.provider):
+            async with asyncio.timeout(self._timeouts.first_byte):
+                async with self._session.post(
+                    self._base + path, data=orjson.dumps(body), headers=self._headers
+                ) as response:
+                    raw = await response.read()
+                    if response.status >= 400:
+                        raise decode_error(response.status, raw, self.provider, response.headers)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise self._error("response was not JSON") from None
+
+    async def _stream(
+        self, body: dict[str, Any], decoder: AnthropicStreamDecoder
+    ) -> AsyncIterator[StreamEvent]:
+        with transport_errors(self.provider):
+            async with asyncio.timeout(self._timeouts.first_byte):
+                response = await self._session.post(
+                    self._base + "/v1/messages", data=orjson.dumps(body), headers=self._headers
+                )
+                if response.status >= 400:
+                    async with response:
+                        raw = await response.read()
+                    raise decode_error(response.status, raw, self.provider, response.headers)
+        async with response:
+            async for event in self._events(response, decoder):
+                yield event
+                if isinstance(event, StreamFailure):
+                    return
+
+    async def _events(
+        self, response: aiohttp.ClientResponse, decoder: AnthropicStreamDecoder
+    ) -> AsyncIterator[StreamEvent]:
+        idle = IdleTimeout(self._timeouts.stream_idle)
+        chunks = with_idle_timeout(response.content.iter_any(), idle)
+        try:
+            with transport_errors(self.provider, started=True):
+                async for sse in iter_sse(chunks):
+                    try:
+                        data = orjson.loads(sse.data)
+                        events = decoder.decode(data) if isinstance(data, dict) else None
+                    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+                        events = None
+                    if events is None:
+                        yield self._broken("sent a malformed stream event")
+                        return
+                    for event in events:
+                        yield event
+                    if decoder.stopped or any(isinstance(e, StreamFailure) for e in events):
+                        return
+                    if decoder.finished:
+                        idle.seconds = _STOP_GRACE  # don't hang on a missing message_stop
+        except UpstreamError as exc:
+            if not decoder.finished:
+                yield StreamFailure(exc)
+            return
+        if not decoder.finished:
+            yield self._broken("ended the stream before the answer was complete")
+
+    def _broken(self, what: str) -> StreamFailure:
+        return StreamFailure(self._error(what, UpstreamKind.STREAM_BROKEN))

@@ -1,0 +1,143 @@
+"""``/v1/messages`` and ``/count_tokens`` end to end: the anthropic SDK → gateway → emulators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import anthropic
+import pytest
+from starlette.testclient import TestClient
+
+from polyroute.app import create_app
+from polyroute.config import ResolvedProvider, Settings, TimeoutConfig
+from polyroute.emulators import EmulatorServer
+from polyroute.providers.registry import PROVIDERS
+
+KEY = "pr-master"
+CLAUDE = "anthropic/claude-haiku-4-5"
+MISTRAL = "mistral/mistral-small-latest"
+
+
+@pytest.fixture(scope="module")
+def upstreams() -> Iterator[dict[str, EmulatorServer]]:
+    running = {n: EmulatorServer(n).start_in_thread() for n in ("anthropic", "mistral")}
+    yield running
+    for server in running.values():
+        server.stop()
+
+
+@pytest.fixture
+def client(upstreams: dict[str, EmulatorServer]) -> Iterator[TestClient]:
+    for server in upstreams.values():
+        server.reset()
+    providers = {
+        name: ResolvedProvider(name, PROVIDERS[name], emu.base_url, api_key="test-key")
+        for name, emu in upstreams.items()
+    }
+    settings = Settings(
+        master_key=KEY, providers=providers, timeouts=TimeoutConfig(first_byte=5, stream_idle=2)
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _sdk(client: TestClient, key: str = KEY) -> anthropic.Anthropic:
+    return anthropic.Anthropic(
+        api_key=key, base_url=str(client.base_url), http_client=client, max_retries=0
+    )
+
+
+@pytest.mark.parametrize("model", [CLAUDE, MISTRAL])
+def test_messages_any_provider(client: TestClient, model: str) -> None:
+    message = _sdk(client).messages.create(
+        model=model,
+        max_tokens=100,
+        system="Be brief.",
+        messages=[{"role": "user", "content": "Hi"}],
+    )
+    assert message.id.startswith("msg_") and message.content[0].type == "text"
+    assert message.usage.input_tokens > 0 and message.stop_reason == "end_turn"
+
+
+@pytest.mark.parametrize("model", [CLAUDE, MISTRAL])
+def test_stream_any_provider(client: TestClient, model: str) -> None:
+    tools = [{"name": "get_weather", "description": "Weather", "input_schema": {
+        "type": "object", "properties": {"city": {"type": "string"}}}}]  # fmt: skip
+    with _sdk(client).messages.stream(
+        model=model,
+        max_tokens=200,
+        tools=tools,  # type: ignore[arg-type]
+        tool_choice={"type": "tool", "name": "get_weather"},
+        messages=[{"role": "user", "content": "Weather in Paris?"}],
+    ) as stream:
+        final = stream.get_final_message()
+    assert final.stop_reason == "tool_use"
+    assert any(b.type == "tool_use" and b.name == "get_weather" for b in final.content)
+    assert final.usage.output_tokens > 0
+
+
+def test_headers_and_request_id(client: TestClient) -> None:
+    response = client.post(
+        "/v1/messages",
+        headers={"x-api-key": KEY, "anthropic-version": "2023-06-01"},
+        json={"model": CLAUDE, "max_tokens": 10, "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    assert response.status_code == 200
+    assert response.headers["x-polyroute-provider"] == "anthropic"
+    assert response.headers["request-id"] == response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "kind"),
+    [
+        ({"headers": {"x-api-key": "wrong"}}, 401, "authentication_error"),
+        ({"json": {"model": "nope/x", "max_tokens": 1, "messages": []}}, 400,
+         "invalid_request_error"),
+        ({"json": {"model": "nope/x", "max_tokens": 1,
+                   "messages": [{"role": "user", "content": "a"}]}}, 404, "not_found_error"),
+        ({"content": b"{not json"}, 400, "invalid_request_error"),
+    ],
+)  # fmt: skip
+def test_failures_use_anthropics_envelope(
+    client: TestClient, kwargs: dict[str, object], status: int, kind: str
+) -> None:
+    headers = {"x-api-key": KEY, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+    response = client.post("/v1/messages", headers=headers, **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == status
+    body = response.json()
+    assert body["type"] == "error" and body["error"]["type"] == kind
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+def test_upstream_overloaded_is_529(
+    client: TestClient, upstreams: dict[str, EmulatorServer]
+) -> None:
+    upstreams["anthropic"].inject(status=529)
+    with pytest.raises(anthropic.InternalServerError) as info:
+        _sdk(client).messages.create(
+            model=CLAUDE, max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert info.value.status_code == 529
+    assert info.value.body["error"]["type"] == "overloaded_error"  # type: ignore[index]
+
+
+def test_error_event_after_stream_began(
+    client: TestClient, upstreams: dict[str, EmulatorServer]
+) -> None:
+    upstreams["mistral"].inject(cut_after_chunks=3)
+    sdk = _sdk(client)
+    question = [{"role": "user", "content": "Tell me a long story " * 5}]
+    with (
+        pytest.raises(anthropic.APIStatusError) as info,
+        sdk.messages.stream(model=MISTRAL, max_tokens=100, messages=question) as stream,  # type: ignore[arg-type]
+    ):
+        stream.get_final_message()
+    assert "error" in str(info.value.body)
+
+
+def test_count_tokens(client: TestClient) -> None:
+    sdk = _sdk(client)
+    body = {"messages": [{"role": "user", "content": "Hello, how are you today?"}]}
+    forwarded = sdk.messages.count_tokens(model=CLAUDE, **body)  # type: ignore[arg-type]
+    local = sdk.messages.count_tokens(model=MISTRAL, **body)  # type: ignore[arg-type]
+    assert forwarded.input_tokens > 0 and local.input_tokens == 4 + 7
