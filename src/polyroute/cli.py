@@ -54,6 +54,71 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _usage(args: argparse.Namespace) -> int:
+    from polyroute.ledger import CallFilter
+    from polyroute.ledger.report import parse_group_by, parse_time, usage_report
+
+    try:
+        settings = load_settings(args.config)
+        group_by = parse_group_by(args.group_by)
+        where = CallFilter(
+            key_id=args.key,
+            model=args.model,
+            provider=args.provider,
+            start=parse_time(args.since) if args.since else None,
+            end=parse_time(args.until) if args.until else None,
+        )
+    except (ConfigError, ValueError) as exc:
+        print(f"polyroute usage: {exc}", file=sys.stderr)
+        return 2
+    usage_report(settings.database_url, group_by, where, csv=args.csv)
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from polyroute.catalog import CatalogError, load_catalog
+
+    try:
+        overrides = load_settings(args.config).catalog if args.config else None
+        catalog = load_catalog(overrides)
+    except (ConfigError, CatalogError) as exc:
+        print(f"polyroute: configuration error\n{exc}", file=sys.stderr)
+        return 2
+    entries = catalog.entries(args.provider)
+    if not entries:
+        known = ", ".join(catalog.providers())
+        print(
+            f"polyroute: no models for provider {args.provider!r}; known: {known}", file=sys.stderr
+        )
+        return 1
+    table = Table(title=f"polyroute catalog {catalog.version} (USD per 1M tokens)")
+    for column in ("model", "context", "max out", "input", "cached", "cache write", "output"):
+        if column == "model":
+            table.add_column(column, no_wrap=True)
+        else:  # fold rather than cut a figure short with an ellipsis
+            table.add_column(column, justify="right", overflow="fold")
+    table.add_column("capabilities", overflow="fold")
+    for entry in entries:
+        p = entry.prices
+        cells = (p.input, p.cached_input, p.cache_write, p.output) if p else (None,) * 4
+        table.add_row(
+            entry.name,
+            _count(entry.context_window),
+            _count(entry.max_output),
+            *(("-" if c is None else f"{c:f}") for c in cells),
+            " ".join(sorted(entry.capabilities)),
+        )
+    Console().print(table)
+    return 0
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polyroute", description=__doc__)
     parser.add_argument("--version", action="version", version=f"polyroute {__version__}")
@@ -69,6 +134,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=4000)
     demo.set_defaults(run=_demo)
+
+    usage = commands.add_parser("usage", help="sum recorded calls: tokens, cost, errors")
+    usage.add_argument("--config", help="YAML config file whose database_url to read")
+    usage.add_argument(
+        "--group-by",
+        action="append",
+        default=[],
+        metavar="DIM[,DIM]",
+        help="key, model, provider, route or day (repeatable or comma-separated)",
+    )
+    usage.add_argument("--since", help="start: 7d, 12h, 30m, 2w ago, or an ISO date/time (UTC)")
+    usage.add_argument("--until", help="end (exclusive), same forms as --since")
+    usage.add_argument("--key", help="only this key id's calls")
+    usage.add_argument("--model", help="only this model's calls")
+    usage.add_argument("--provider", help="only this provider's calls")
+    usage.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    usage.set_defaults(run=_usage)
+
+    models = commands.add_parser("models", help="print the model catalog")
+    models.add_argument("--provider", help="only this provider's models")
+    models.add_argument("--config", help="YAML config file whose catalog overrides apply")
+    models.set_defaults(run=_models)
     return parser
 
 

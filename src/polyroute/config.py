@@ -12,12 +12,21 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from polyroute.catalog.model import Capability
 from polyroute.providers.registry import PROVIDERS, provider_type
 from polyroute.providers.spec import ProviderSpec
 
@@ -50,19 +59,103 @@ class ProviderConfig(_Strict):
         return value.rstrip("/") if value else value
 
 
-class RouteConfig(_Strict):
-    strategy: Literal["ordered"] = "ordered"
-    targets: list[str]
+Strategy = Literal["ordered", "weighted", "cheapest", "fastest", "tiered"]
+TIERS = ("small", "flagship", "code")
+"""The tiers of a ``tiered`` route, in escalation order (see ``polyroute.routing.tiers``)."""
 
-    @field_validator("targets")
+
+class RouteConfig(_Strict):
+    """A route: candidate ``provider/model`` targets and how to choose among them.
+
+    ``targets`` is always a list of ``provider/model`` strings in fallback order. For
+    ``weighted`` each item may be ``{target, weight}`` (a bare string weighs 0: fallback
+    only); the shares land in ``weights``. For ``tiered``, ``tiers`` maps ``small``,
+    ``flagship`` and ``code`` to target lists and ``targets`` defaults to all of them.
+    """
+
+    strategy: Strategy = "ordered"
+    targets: list[str] = []
+    weights: tuple[float, ...] | None = None
+    """``weighted`` only: one non-negative share per target (normalised at use)."""
+    tiers: dict[str, list[str]] | None = None
+
+    @model_validator(mode="before")
     @classmethod
-    def _targets(cls, value: list[str]) -> list[str]:
-        if not value:
+    def _split_weights(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("targets"), list):
+            return data
+        items = data["targets"]
+        if not any(isinstance(item, dict) for item in items):
+            return data
+        if data.get("strategy") != "weighted":
+            raise ValueError("{target, weight} items are only for strategy: weighted")
+        targets, weights = [], []
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                if set(item) - {"target", "weight"} or "target" not in item:
+                    raise ValueError(f"targets[{i}]: expected {{target, weight}}, got {item!r}")
+                targets.append(item["target"])
+                weights.append(item.get("weight", 0))
+            else:
+                targets.append(item)
+                weights.append(0)
+        return {**data, "targets": targets, "weights": weights}
+
+    @model_validator(mode="after")
+    def _check(self) -> RouteConfig:
+        if self.tiers is not None:
+            self._check_tiers(self.tiers)
+        elif self.strategy == "tiered":
+            raise ValueError("a tiered route needs tiers (small, flagship, code)")
+        if not self.targets:
             raise ValueError("a route needs at least one target")
-        for target in value:
-            if "/" not in target:
+        for target in (*self.targets, *(t for ts in (self.tiers or {}).values() for t in ts)):
+            provider, _, model = target.partition("/")
+            if not provider or not model:
                 raise ValueError(f"target {target!r} must be <provider>/<model-id>")
-        return value
+        if len(set(self.targets)) != len(self.targets):
+            raise ValueError("a target is listed twice")
+        if self.strategy == "weighted":
+            if self.weights is None:
+                raise ValueError("a weighted route needs {target, weight} items")
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("weights must be >= 0 and at least one must be > 0")
+        elif self.weights is not None:
+            raise ValueError("weights are only for strategy: weighted")
+        return self
+
+    def _check_tiers(self, tiers: dict[str, list[str]]) -> None:
+        if self.strategy != "tiered":
+            raise ValueError("tiers are only for strategy: tiered")
+        unknown = sorted(set(tiers) - set(TIERS))
+        if unknown:
+            raise ValueError(f"unknown tier {unknown[0]!r}; tiers are {', '.join(TIERS)}")
+        if not tiers or any(not targets for targets in tiers.values()):
+            raise ValueError("each tier needs at least one target")
+        if not self.targets:
+            every = [t for tier in TIERS for t in tiers.get(tier, [])]
+            object.__setattr__(self, "targets", list(dict.fromkeys(every)))
+
+
+class PriceOverride(_Strict):
+    """Per-million-token USD prices; per-hour (GPU-time) pricing is out of scope."""
+
+    input: Decimal | None = Field(default=None, ge=0)
+    output: Decimal | None = Field(default=None, ge=0)
+    cached_input: Decimal | None = Field(default=None, ge=0)
+    cache_write: Decimal | None = Field(default=None, ge=0)
+    reasoning: Decimal | None = Field(default=None, ge=0)
+
+
+class ModelOverride(_Strict):
+    """Changes to (or a new) catalog entry; unset fields keep the catalog's value."""
+
+    kind: Literal["chat", "embedding"] | None = None
+    context_window: int | None = Field(default=None, gt=0)
+    max_output: int | None = Field(default=None, gt=0)
+    capabilities: list[Capability] | None = None
+    prices: PriceOverride | None = None
+    aliases: list[str] = []
 
 
 class TimeoutConfig(_Strict):
@@ -71,6 +164,19 @@ class TimeoutConfig(_Strict):
     """Seconds to wait for response headers (and, for streams, the first event)."""
     stream_idle: float = Field(default=60.0, gt=0)
     """A stream silent this long is abandoned with an error."""
+    total: float = Field(default=600.0, gt=0)
+    """The whole call, every attempt and every wait included."""
+
+
+class RetryConfig(_Strict):
+    per_target: int = Field(default=1, ge=0, le=5)
+    """Extra tries on the same target after a transient error (5xx, 529, reset)."""
+    backoff_base: float = Field(default=0.25, ge=0)
+    backoff_max: float = Field(default=4.0, ge=0)
+    max_retry_after: float = Field(default=5.0, ge=0)
+    """A provider asking to wait longer than this is failed over instead of waited for."""
+    failover_on_content_filter: bool = False
+    """Try the next target when a provider refuses on content policy (off: pass it on)."""
 
 
 class ServerConfig(_Strict):
@@ -83,7 +189,10 @@ class FileConfig(_Strict):
     redis_url: str | None = None
     providers: dict[str, ProviderConfig] = {}
     routes: dict[str, RouteConfig] = {}
+    catalog: dict[str, dict[str, ModelOverride]] = {}
+    """Catalog overrides: ``provider -> model id -> ModelOverride``."""
     timeouts: TimeoutConfig = TimeoutConfig()
+    retries: RetryConfig = RetryConfig()
     server: ServerConfig = ServerConfig()
 
 
@@ -109,7 +218,9 @@ class Settings:
     redis_url: str | None = None
     providers: Mapping[str, ResolvedProvider] = field(default_factory=dict)
     routes: Mapping[str, RouteConfig] = field(default_factory=dict)
+    catalog: Mapping[str, Mapping[str, ModelOverride]] = field(default_factory=dict)
     timeouts: TimeoutConfig = field(default_factory=TimeoutConfig)
+    retries: RetryConfig = field(default_factory=RetryConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
 
 
@@ -158,12 +269,17 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             raw = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             raise ConfigError(f"{source}: not valid YAML: {exc}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{source}: <root>: must be a mapping of settings")
-        try:
-            raw = interpolate(raw, env)
-        except ConfigError as exc:
-            raise ConfigError(f"{source}: {exc}") from None
+    return settings_from_mapping(raw, env, source)
+
+
+def settings_from_mapping(raw: Any, env: Mapping[str, str], source: str) -> Settings:
+    """Validate an already-parsed config tree (``${VAR}`` not yet interpolated)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: <root>: must be a mapping of settings")
+    try:
+        raw = interpolate(raw, env)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     try:
         file_config = FileConfig.model_validate(raw)
     except ValidationError as exc:
@@ -224,6 +340,8 @@ def _resolve(config: FileConfig, env: Mapping[str, str], source: str) -> Setting
         redis_url=config.redis_url,
         providers=providers,
         routes=config.routes,
+        catalog=config.catalog,
         timeouts=config.timeouts,
+        retries=config.retries,
         server=config.server,
     )

@@ -1,0 +1,137 @@
+"""Per-target circuit breakers.
+
+::
+
+    closed --(N consecutive failures, or failure rate >= R over the window)--> open
+    open   --(cool-down elapsed; the next allow() is the probe)-------------> half-open
+    half-open --(probe succeeds)--> closed
+    half-open --(probe fails)-----> open, cool-down x backoff (capped)
+
+In half-open exactly one caller is let through; others are refused until the probe's outcome
+is recorded (or, should it never be, until another cool-down has passed). Failures the caller
+caused (invalid request, content filter, context length) say nothing about the target's health
+and are ignored. The clock is injected, so tests drive time by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from polyroute.errors import UpstreamKind
+from polyroute.gateway.targets import Target
+
+Clock = Callable[[], float]
+
+_NOT_HEALTH = frozenset(
+    {UpstreamKind.INVALID_REQUEST, UpstreamKind.CONTENT_FILTER, UpstreamKind.CONTEXT_LENGTH}
+)
+
+
+class BreakerState(Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerPolicy:
+    consecutive_failures: int = 5
+    failure_rate: float = 0.5
+    window: float = 60.0
+    """Seconds of outcomes the failure rate is computed over."""
+    min_calls: int = 10
+    """Fewer outcomes than this in the window never trip the rate rule."""
+    cooldown: float = 30.0
+    backoff: float = 2.0
+    max_cooldown: float = 600.0
+
+
+@dataclass(slots=True)
+class _Breaker:
+    state: BreakerState = BreakerState.CLOSED
+    consecutive: int = 0
+    outcomes: deque[tuple[float, bool]] = field(default_factory=deque)
+    opened_at: float = 0.0
+    cooldown: float = 0.0
+    probe_at: float | None = None
+
+
+class HealthBook:
+    def __init__(self, policy: BreakerPolicy | None = None, clock: Clock = time.monotonic) -> None:
+        self.policy = policy or BreakerPolicy()
+        self._clock = clock
+        self._breakers: dict[Target, _Breaker] = {}
+
+    def state(self, target: Target) -> BreakerState:
+        breaker = self._breakers.get(target)
+        return BreakerState.CLOSED if breaker is None else breaker.state
+
+    def available(self, target: Target) -> bool:
+        """Would ``allow`` let a call through now? (Does not claim the half-open probe.)"""
+        breaker = self._breakers.get(target)
+        if breaker is None or breaker.state is BreakerState.CLOSED:
+            return True
+        now = self._clock()
+        if breaker.state is BreakerState.OPEN:
+            return now - breaker.opened_at >= breaker.cooldown
+        return breaker.probe_at is None or now - breaker.probe_at >= breaker.cooldown
+
+    def allow(self, target: Target) -> bool:
+        """May a call go to ``target`` now? In half-open, ``True`` claims the one probe."""
+        if not self.available(target):
+            return False
+        breaker = self._breakers.get(target)
+        if breaker is not None and breaker.state is not BreakerState.CLOSED:
+            breaker.state = BreakerState.HALF_OPEN
+            breaker.probe_at = self._clock()
+        return True
+
+    def record_success(self, target: Target) -> None:
+        breaker = self._breakers.setdefault(target, _Breaker())
+        self._remember(breaker, ok=True)
+        breaker.consecutive = 0
+        if breaker.state is BreakerState.HALF_OPEN:
+            breaker.state = BreakerState.CLOSED
+            breaker.cooldown = 0.0
+            breaker.probe_at = None
+            breaker.outcomes.clear()
+
+    def record_failure(self, target: Target, kind: UpstreamKind = UpstreamKind.SERVER) -> None:
+        if kind in _NOT_HEALTH:
+            return
+        breaker = self._breakers.setdefault(target, _Breaker())
+        if breaker.state is BreakerState.HALF_OPEN:
+            self._open(breaker, (breaker.cooldown or self.policy.cooldown) * self.policy.backoff)
+            return
+        if breaker.state is BreakerState.OPEN:
+            return  # a call that started before the breaker opened; nothing new to learn
+        self._remember(breaker, ok=False)
+        breaker.consecutive += 1
+        if breaker.consecutive >= self.policy.consecutive_failures or self._rate_tripped(breaker):
+            self._open(breaker, self.policy.cooldown)
+
+    def _open(self, breaker: _Breaker, cooldown: float) -> None:
+        breaker.state = BreakerState.OPEN
+        breaker.opened_at = self._clock()
+        breaker.cooldown = min(cooldown, self.policy.max_cooldown)
+        breaker.probe_at = None
+        breaker.consecutive = 0
+        breaker.outcomes.clear()
+
+    def _remember(self, breaker: _Breaker, ok: bool) -> None:
+        now = self._clock()
+        breaker.outcomes.append((now, ok))
+        horizon = now - self.policy.window
+        while breaker.outcomes and breaker.outcomes[0][0] < horizon:
+            breaker.outcomes.popleft()
+
+    def _rate_tripped(self, breaker: _Breaker) -> bool:
+        total = len(breaker.outcomes)
+        if total < self.policy.min_calls:
+            return False
+        failures = sum(1 for _, ok in breaker.outcomes if not ok)
+        return failures / total >= self.policy.failure_rate
