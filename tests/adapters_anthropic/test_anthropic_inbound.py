@@ -112,7 +112,7 @@ def test_failures_use_anthropics_envelope(
 def test_upstream_overloaded_is_529(
     client: TestClient, upstreams: dict[str, EmulatorServer]
 ) -> None:
-    upstreams["anthropic"].inject(status=529)
+    upstreams["anthropic"].inject(status=529, count=2)  # the try and its one retry
     with pytest.raises(anthropic.InternalServerError) as info:
         _sdk(client).messages.create(
             model=CLAUDE, max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
@@ -124,7 +124,8 @@ def test_upstream_overloaded_is_529(
 def test_error_event_after_stream_began(
     client: TestClient, upstreams: dict[str, EmulatorServer]
 ) -> None:
-    upstreams["mistral"].inject(cut_after_chunks=3)
+    # Cut twice: the stream is continued once on Mistral (prefix), and that breaks too.
+    upstreams["mistral"].inject(cut_after_chunks=3, count=2)
     sdk = _sdk(client)
     question = [{"role": "user", "content": "Tell me a long story " * 5}]
     with (

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 import openai
 import pytest
+from starlette.applications import Starlette
 
 from polyroute.app import create_app
 from polyroute.config import settings_from_mapping
 from polyroute.emulators import EmulatorServer
+from polyroute.routing.health import HealthBook
 from polyroute.server import BackgroundServer
 
 MASTER_KEY = "sk-test-master-key"
@@ -104,21 +106,32 @@ def gateway_config(emulators: dict[str, EmulatorServer]) -> dict[str, object]:
             "fallback": {"targets": ["down/any-model", "mistral/mistral-small-latest"]},
         },
         "timeouts": {"connect": 1, "first_byte": FIRST_BYTE_S, "stream_idle": STREAM_IDLE_S},
+        "retries": {"per_target": 1, "backoff_base": 0.05, "backoff_max": 0.2},
         "server": {"max_request_bytes": MAX_REQUEST_BYTES},
     }
 
 
 @pytest.fixture(scope="session")
-def gateway(emulators: dict[str, EmulatorServer]) -> Iterator[BackgroundServer]:
+def gateway_app(emulators: dict[str, EmulatorServer]) -> Starlette:
     settings = settings_from_mapping(gateway_config(emulators), env={}, source="<tests>")
-    with BackgroundServer(create_app(settings)) as server:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def gateway(gateway_app: Starlette) -> Iterator[BackgroundServer]:
+    with BackgroundServer(gateway_app) as server:
         yield server
 
 
 @pytest.fixture(autouse=True)
-def _fresh_emulators(emulators: dict[str, EmulatorServer]) -> Iterator[None]:
+def _fresh_state(emulators: dict[str, EmulatorServer], gateway_app: Starlette) -> Iterator[None]:
+    """Each test starts with clean emulators and closed circuits: faults one test injects
+    must not open a breaker that the next test trips over."""
     for server in emulators.values():
         server.reset()
+    state = getattr(gateway_app.state, "gateway", None)
+    if state is not None:
+        state.dispatcher.router.health = HealthBook()
     yield
 
 

@@ -114,19 +114,20 @@ def test_unknown_path_is_404_in_the_envelope(http: httpx.Client) -> None:
 def test_upstream_rate_limit_is_passed_through(
     client: openai.OpenAI, emulators, provider: str
 ) -> None:
-    emulators[provider].inject(status=429, retry_after=3)
+    # A long Retry-After is not waited for: with no other target, the 429 reaches the client.
+    emulators[provider].inject(status=429, retry_after=30)
     with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(model=BY_NAME[provider].chat, messages=HELLO)
     assert caught.value.status_code == 429
     assert caught.value.body["message"].startswith(f"{provider}:")
-    assert caught.value.response.headers["retry-after"] == "3"
+    assert caught.value.response.headers["retry-after"] == "30"
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_upstream_server_errors_keep_their_status(
     client: openai.OpenAI, emulators, status: int
 ) -> None:
-    emulators["openai"].inject(status=status)
+    emulators["openai"].inject(status=status, count=2)  # the first try and its one retry
     with pytest.raises(openai.InternalServerError) as caught:
         client.chat.completions.create(model=OPENAI, messages=HELLO)
     assert caught.value.status_code == status
@@ -140,7 +141,7 @@ def test_upstream_unreachable_is_502(client: openai.OpenAI) -> None:
 
 
 def test_upstream_reset_before_headers_is_502(client: openai.OpenAI, emulators) -> None:
-    emulators["openai"].inject(reset=True)
+    emulators["openai"].inject(reset=True, count=2)
     with pytest.raises(openai.APIStatusError) as caught:
         client.chat.completions.create(model=OPENAI, messages=HELLO)
     assert caught.value.status_code == 502
@@ -177,7 +178,8 @@ def test_mistral_validation_error_is_passed_through(client: openai.OpenAI, emula
 
 def test_fallback_route_skips_an_unreachable_target(client: openai.OpenAI) -> None:
     raw = client.chat.completions.with_raw_response.create(model="fallback", messages=HELLO)
-    assert raw.headers["x-polyroute-attempts"] == "2"
+    # A refused connection is retried once (it may be a restart), then the route moves on.
+    assert raw.headers["x-polyroute-attempts"] == "3"
     assert raw.headers["x-polyroute-provider"] == "mistral"
     assert raw.parse().choices[0].message.content
 

@@ -20,7 +20,7 @@ def _drain(stream: openai.Stream) -> str:
     return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
 
 
-@pytest.mark.parametrize("provider", ["openai", "mistral", "groq", "openrouter"])
+@pytest.mark.parametrize("provider", ["openai", "groq", "openrouter"])
 def test_cut_mid_stream_ends_with_an_error(client: openai.OpenAI, emulators, provider: str) -> None:
     emulators[provider].inject(cut_after_chunks=3)
     stream = client.chat.completions.create(
@@ -31,6 +31,30 @@ def test_cut_mid_stream_ends_with_an_error(client: openai.OpenAI, emulators, pro
     assert (
         "before the answer was complete" in caught.value.message or "ended" in caught.value.message
     )
+
+
+def test_cut_mid_stream_is_continued_where_prefill_is_supported(
+    client: openai.OpenAI, emulators
+) -> None:
+    """Mistral continues an assistant message (``prefix``): the client gets one answer."""
+    mistral = emulators["mistral"]
+    mistral.inject(cut_after_chunks=3)
+    stream = client.chat.completions.create(
+        model=BY_NAME["mistral"].chat,
+        messages=HELLO,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].usage is not None
+
+    first, second = mistral.received("/chat/completions")
+    prefix = second["body"]["messages"][-1]
+    assert prefix["role"] == "assistant" and prefix["prefix"] is True
+    assert text.startswith(prefix["content"]) and len(text) > len(prefix["content"])
+    assert second["body"]["messages"][:-1] == first["body"]["messages"]
 
 
 def test_stall_is_abandoned_within_the_idle_window(client: openai.OpenAI, emulators) -> None:
@@ -87,7 +111,7 @@ def test_openrouter_keepalive_comments_are_invisible(client: openai.OpenAI) -> N
 def test_failure_before_the_first_byte_is_a_plain_http_error(
     client: openai.OpenAI, emulators
 ) -> None:
-    emulators["openai"].inject(status=429, retry_after=1)
+    emulators["openai"].inject(status=429, retry_after=30)
     with pytest.raises(openai.RateLimitError):
         client.chat.completions.create(model=OPENAI, messages=HELLO, stream=True)
 
@@ -96,7 +120,7 @@ def test_stream_fails_over_before_the_first_byte(client: openai.OpenAI) -> None:
     raw = client.chat.completions.with_raw_response.create(
         model="fallback", messages=HELLO, stream=True
     )
-    assert raw.headers["x-polyroute-attempts"] == "2"
+    assert raw.headers["x-polyroute-attempts"] == "3"
     assert raw.headers["x-polyroute-provider"] == "mistral"
     assert raw.headers["content-type"].startswith("text/event-stream")
     assert _drain(raw.parse())

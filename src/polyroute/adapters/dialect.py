@@ -66,12 +66,7 @@ def apply_chat_dialect(
         body[dialect.max_tokens_field] = value
     if body.get("tool_choice") == "required":
         body["tool_choice"] = dialect.required_tool_choice
-    if dialect.tool_call_ids is not None:
-        _remap_tool_call_ids(body["messages"], dialect.tool_call_ids)
-    if not dialect.message_name_field:
-        for message in body["messages"]:
-            if message.get("role") != "tool":
-                message.pop("name", None)
+    _apply_message_rules(body["messages"], dialect)
     body.pop("stream_options", None)
     if stream:
         body["stream"] = True
@@ -111,6 +106,16 @@ def _forward_extra(body: dict[str, Any], extra: dict[str, Any], dialect: OpenAID
 def _rename(body: dict[str, Any], old: str, new: str) -> None:
     if old != new and old in body:
         body[new] = body.pop(old)
+
+
+def _apply_message_rules(messages: list[dict[str, Any]], dialect: OpenAIDialect) -> None:
+    if dialect.tool_call_ids is not None:
+        _remap_tool_call_ids(messages, dialect.tool_call_ids)
+    for message in messages:
+        if not dialect.message_name_field and message.get("role") != "tool":
+            message.pop("name", None)
+        if not dialect.assistant_prefix:
+            message.pop("prefix", None)
 
 
 def _remap_tool_call_ids(messages: list[dict[str, Any]], rule: ToolCallIdRule) -> None:

@@ -1,143 +1,233 @@
-"""Carrying one call to the targets of its plan, in order, until one answers.
+"""Carrying one call through its route: attempts, retries, failover, health.
 
-Failures the caller must fix stop at once; failures of a provider (``UpstreamError.failover``)
-move on to the next target. A stream is committed to a target only once its first event
-has arrived, so a stream that fails before then fails over invisibly.
+For each target of the router's decision, in order: ask the circuit breaker, make the
+attempt, and on failure either retry the same target (``RetryPolicy``), move to the next
+(``UpstreamError.failover``) or stop (the caller's own error). A stream is committed to a
+target once its first event has arrived, so a stream that fails before then fails over
+invisibly; one that breaks later is handled by ``continuation.py``. The whole call is
+bounded by ``timeouts.total``.
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 from polyroute.adapters.base import Adapter
-from polyroute.canonical import ChatRequest, StreamEvent, StreamFailure
+from polyroute.canonical import (
+    ChatRequest,
+    EmbeddingRequest,
+    FimRequest,
+    StreamEvent,
+    StreamFailure,
+)
 from polyroute.errors import UpstreamError, UpstreamKind
-from polyroute.gateway.targets import Plan, Target, TargetResolver
+from polyroute.gateway.calls import Attempt, CallInfo
+from polyroute.gateway.continuation import StreamGuard
+from polyroute.gateway.retry import RetryPolicy
+from polyroute.gateway.targets import Target, TargetResolver
+from polyroute.routing.decision import RouteDecision
+from polyroute.routing.router import Router
 
 T = TypeVar("T")
-
-
-def new_request_id() -> str:
-    return "req_" + os.urandom(12).hex()
-
-
-@dataclass(slots=True)
-class CallInfo:
-    """What the response headers and the call record say about a call."""
-
-    request_id: str
-    route: str | None = None
-    provider: str | None = None
-    model: str | None = None
-    attempts: int = 0
-    dropped: list[str] = field(default_factory=list)
-
-    def headers(self) -> dict[str, str]:
-        headers = {"x-request-id": self.request_id, "x-polyroute-attempts": str(self.attempts)}
-        if self.provider:
-            headers["x-polyroute-provider"] = self.provider
-        if self.model:
-            headers["x-polyroute-model"] = self.model
-        if self.route:
-            headers["x-polyroute-route"] = self.route
-        if self.dropped:
-            headers["x-polyroute-dropped-params"] = ",".join(self.dropped)
-        return headers
+AnyRequest = ChatRequest | FimRequest | EmbeddingRequest
+Send = Callable[[Adapter, Target], Awaitable[T]]
+OpenStream = Callable[[Adapter, Target], AsyncIterator[StreamEvent]]
+Recorder = Callable[[CallInfo], None]
 
 
 class Dispatcher:
-    def __init__(self, resolver: TargetResolver, adapters: Mapping[str, Adapter]) -> None:
+    def __init__(
+        self,
+        router: Router,
+        resolver: TargetResolver,
+        adapters: Mapping[str, Adapter],
+        retry: RetryPolicy,
+        total_timeout: float,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.router = router
         self._resolver = resolver
         self._adapters = adapters
+        self._retry = retry
+        self._total = total_timeout
+        self._recorder = recorder
 
-    def plan(self, model: str, info: CallInfo) -> Plan:
-        plan = self._resolver.resolve(model)
-        info.route = plan.route
-        return plan
+    def decide(self, request: AnyRequest, info: CallInfo) -> RouteDecision:
+        if isinstance(request, EmbeddingRequest):
+            # Embeddings are routed in the order the route lists them: prices, context
+            # windows and tiers are about generation.
+            plan = self._resolver.resolve(request.model)
+            strategy = "ordered" if plan.route else "direct"
+            info.decision = RouteDecision(plan.route, strategy, plan.targets)
+        else:
+            info.decision = self.router.decide(request, request.model)
+        return info.decision
+
+    def finish(self, info: CallInfo) -> None:
+        """Close the call's books: timings, health and latency, then the ledger."""
+        info.ended = time.monotonic()
+        if self._recorder is not None:
+            self._recorder(info)
 
     async def call(
-        self,
-        model: str,
-        info: CallInfo,
-        send: Callable[[Adapter, Target], Awaitable[T]],
-        request: ChatRequest | None = None,
+        self, request: AnyRequest, info: CallInfo, send: Send[T], *, record: bool = True
     ) -> T:
-        """Run ``send`` against each target in turn until one succeeds."""
-        plan = self.plan(model, info)
-        last = len(plan.targets) - 1
-        for i, target in enumerate(plan.targets):
-            adapter = self._start_attempt(target, info, request)
-            try:
-                return await send(adapter, target)
-            except UpstreamError as exc:
-                if i == last or not exc.failover:
-                    raise
-        raise AssertionError("a plan always has a target")
+        """Run ``send`` against the decision's targets until one succeeds.
+
+        ``record=False`` for calls that are not billed completions (token counting).
+        """
+        try:
+            decision = self.decide(request, info)
+
+            async def once(adapter: Adapter, target: Target, attempt: Attempt) -> T:
+                result = await send(adapter, target)
+                attempt.first_event = time.monotonic()
+                attempt.usage = getattr(result, "usage", None)
+                self.succeeded(attempt)
+                return result
+
+            result = await self._run(request, info, decision.targets, once)
+            info.usage = getattr(result, "usage", None)
+            return result
+        except BaseException as exc:
+            info.error = exc
+            raise
+        finally:
+            if record:
+                self.finish(info)
 
     async def stream(
-        self,
-        model: str,
-        info: CallInfo,
-        open_stream: Callable[[Adapter, Target], AsyncIterator[StreamEvent]],
-        request: ChatRequest | None = None,
+        self, request: ChatRequest | FimRequest, info: CallInfo, open_stream: OpenStream
     ) -> AsyncIterator[StreamEvent]:
         """Open a stream on the first target whose first event arrives.
 
-        Raises ``UpstreamError`` when no target produced a first event; the returned
-        iterator starts with that first event.
+        Raises ``UpstreamError`` when none does; the iterator returned starts with that first
+        event, and the call's books close when it is exhausted or closed.
         """
-        plan = self.plan(model, info)
-        last = len(plan.targets) - 1
-        for i, target in enumerate(plan.targets):
-            adapter = self._start_attempt(target, info, request)
-            events = open_stream(adapter, target)
-            try:
-                first = await anext(events)
-                if isinstance(first, StreamFailure):
-                    raise first.error
-            except StopAsyncIteration:
-                first = StreamFailure(
-                    UpstreamError(UpstreamKind.STREAM_BROKEN, "empty stream", target.provider)
-                )
-                await _close(events)
-                if i == last:
-                    raise first.error from None
-                continue
-            except UpstreamError as exc:
-                await _close(events)
-                if i == last or not exc.failover:
-                    raise
-                continue
-            return _prepend(first, events)
-        raise AssertionError("a plan always has a target")
+        info.stream = True
+        try:
+            decision = self.decide(request, info)
 
-    def _start_attempt(
-        self, target: Target, info: CallInfo, request: ChatRequest | None
-    ) -> Adapter:
-        adapter = self._adapters[target.provider]
-        info.attempts += 1
-        info.provider = target.provider
-        info.model = target.model
-        if request is not None:
-            info.dropped = adapter.unsupported_params(request)
-        return adapter
+            async def once(
+                adapter: Adapter, target: Target, attempt: Attempt
+            ) -> tuple[StreamEvent, AsyncIterator[StreamEvent]]:
+                events = open_stream(adapter, target)
+                try:
+                    first = await anext(events)
+                except StopAsyncIteration:
+                    raise UpstreamError(
+                        UpstreamKind.STREAM_BROKEN,
+                        f"{target.provider}: empty stream",
+                        target.provider,
+                    ) from None
+                except BaseException:
+                    await _close(events)
+                    raise
+                if isinstance(first, StreamFailure):
+                    await _close(events)
+                    raise first.error
+                attempt.first_event = time.monotonic()
+                return first, events
+
+            first, events = await self._run(request, info, decision.targets, once)
+        except BaseException as exc:
+            info.error = exc
+            self.finish(info)
+            raise
+        guard = StreamGuard(self, request, info)
+        return guard.run(first, events)
+
+    async def _run(
+        self,
+        request: AnyRequest,
+        info: CallInfo,
+        targets: tuple[Target, ...],
+        once: Callable[[Adapter, Target, Attempt], Awaitable[T]],
+    ) -> T:
+        deadline = info.started + self._total
+        last_error: UpstreamError | None = None
+        context_floor: int | None = None
+        for target in targets:
+            if context_floor is not None and not self._larger_context(target, context_floor):
+                continue
+            adapter = self._adapters[target.provider]
+            tries = 0
+            while True:
+                if not self.router.health.allow(target):
+                    break
+                attempt = info.begin(target, _dropped(adapter, request))
+                try:
+                    async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+                        result = await once(adapter, target, attempt)
+                except TimeoutError:
+                    error = UpstreamError(
+                        UpstreamKind.TIMEOUT,
+                        f"{target.provider}: the call's {self._total:g} s budget ran out",
+                        target.provider,
+                        504,
+                    )
+                    self.failed(attempt, error)
+                    raise error from None
+                except UpstreamError as error:
+                    self.failed(attempt, error)
+                    last_error = error
+                    wait = self._retry.wait_before_retry(error, tries, deadline - time.monotonic())
+                    if wait is not None:
+                        tries += 1
+                        await asyncio.sleep(wait)
+                        continue
+                    if not self._retry.fails_over(error):
+                        raise
+                    if error.kind is UpstreamKind.CONTEXT_LENGTH:
+                        context_floor = self._context_window(target)
+                    break
+                self.router.health.record_success(target)
+                return result
+        if last_error is not None:
+            raise last_error
+        raise UpstreamError(
+            UpstreamKind.OVERLOADED,
+            "every target of this route is failing: its circuits are open, retry later",
+            "polyroute",
+            503,
+        )
+
+    def failed(self, attempt: Attempt, error: UpstreamError) -> None:
+        attempt.error = error
+        attempt.ended = time.monotonic()
+        self.router.health.record_failure(attempt.target, error.kind)
+
+    def succeeded(self, attempt: Attempt) -> None:
+        """A stream attempt that ran to its end: feed the latency book."""
+        attempt.ended = time.monotonic()
+        if attempt.first_event is None:
+            return
+        ttft = attempt.first_event - attempt.started
+        generating = attempt.ended - attempt.first_event
+        output = attempt.usage.output_tokens if attempt.usage else 0
+        rate = output / generating if output and generating > 0 else None
+        self.router.latency.observe(attempt.target, ttft, rate)
+
+    def adapter(self, target: Target) -> Adapter:
+        return self._adapters[target.provider]
+
+    def _context_window(self, target: Target) -> int | None:
+        entry = self.router.entry(target)
+        return entry.context_window if entry else None
+
+    def _larger_context(self, target: Target, floor: int | None) -> bool:
+        window = self._context_window(target)
+        return floor is None or window is None or window > floor
+
+
+def _dropped(adapter: Adapter, request: AnyRequest) -> list[str]:
+    return adapter.unsupported_params(request) if isinstance(request, ChatRequest) else []
 
 
 async def _close(events: AsyncIterator[StreamEvent]) -> None:
     aclose = getattr(events, "aclose", None)
     if aclose is not None:
         await aclose()
-
-
-async def _prepend(
-    first: StreamEvent, rest: AsyncIterator[StreamEvent]
-) -> AsyncIterator[StreamEvent]:
-    try:
-        yield first
-        async for event in rest:
-            yield event
-    finally:
-        await _close(rest)

@@ -28,7 +28,7 @@ from starlette.responses import Response
 from polyroute.adapters.base import Adapter
 from polyroute.canonical import ChatRequest, ImagePart, StreamEvent, StreamFailure
 from polyroute.errors import InvalidRequest, PolyrouteError
-from polyroute.gateway.dispatch import CallInfo, new_request_id
+from polyroute.gateway.calls import CallInfo, new_request_id
 from polyroute.gateway.targets import Target
 from polyroute.inbound.http import json_response, read_json, sse_response
 from polyroute.inbound.state import GatewayState
@@ -79,11 +79,9 @@ async def messages(request: Request, state: GatewayState, info: CallInfo) -> Res
     chat = decode_messages_request(await read_json(request, state.max_request_bytes))
     dispatcher = state.dispatcher
     if chat.stream:
-        events = await dispatcher.stream(
-            chat.model, info, lambda a, t: a.chat_stream(chat, t.model), chat
-        )
+        events = await dispatcher.stream(chat, info, lambda a, t: a.chat_stream(chat, t.model))
         return sse_response(_frames(events, AnthropicStreamEncoder()), _headers(info))
-    response = await dispatcher.call(chat.model, info, lambda a, t: a.chat(chat, t.model), chat)
+    response = await dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))
     return json_response(encode_messages_response(response), headers=_headers(info))
 
 
@@ -103,7 +101,7 @@ async def count_tokens(request: Request, state: GatewayState, info: CallInfo) ->
             return result
         return estimate_tokens(chat)
 
-    tokens = await state.dispatcher.call(chat.model, info, count)
+    tokens = await state.dispatcher.call(chat, info, count, record=False)
     return json_response({"input_tokens": tokens}, headers=_headers(info))
 
 

@@ -17,7 +17,7 @@ from polyroute.errors import (
     Unauthorized,
     UpstreamError,
 )
-from polyroute.gateway.dispatch import CallInfo
+from polyroute.gateway.calls import CallInfo
 
 
 class Authenticator:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from polyroute.canonical import StreamEvent, StreamFailure
 from polyroute.errors import PolyrouteError
-from polyroute.gateway.dispatch import CallInfo, new_request_id
+from polyroute.gateway.calls import CallInfo, new_request_id
 from polyroute.inbound.http import error_headers, json_response, read_json, sse_response
 from polyroute.inbound.state import GatewayState
 from polyroute.wire.openai import (
@@ -58,13 +58,11 @@ async def chat_completions(request: Request, state: GatewayState, info: CallInfo
     chat = decode_chat_request(await read_json(request, state.max_request_bytes))
     dispatcher = state.dispatcher
     if chat.stream:
-        events = await dispatcher.stream(
-            chat.model, info, lambda a, t: a.chat_stream(chat, t.model), chat
-        )
+        events = await dispatcher.stream(chat, info, lambda a, t: a.chat_stream(chat, t.model))
         return sse_response(
             _openai_frames(events, ChunkEncoder(chat.include_usage)), info.headers()
         )
-    response = await dispatcher.call(chat.model, info, lambda a, t: a.chat(chat, t.model), chat)
+    response = await dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))
     return json_response(encode_chat_response(response), headers=info.headers())
 
 
@@ -72,15 +70,15 @@ async def fim_completions(request: Request, state: GatewayState, info: CallInfo)
     fim = decode_fim_request(await read_json(request, state.max_request_bytes))
     dispatcher = state.dispatcher
     if fim.stream:
-        events = await dispatcher.stream(fim.model, info, lambda a, t: a.fim_stream(fim, t.model))
+        events = await dispatcher.stream(fim, info, lambda a, t: a.fim_stream(fim, t.model))
         return sse_response(_openai_frames(events, ChunkEncoder(fim.include_usage)), info.headers())
-    response = await dispatcher.call(fim.model, info, lambda a, t: a.fim(fim, t.model))
+    response = await dispatcher.call(fim, info, lambda a, t: a.fim(fim, t.model))
     return json_response(encode_chat_response(response), headers=info.headers())
 
 
 async def embeddings(request: Request, state: GatewayState, info: CallInfo) -> Response:
     embed = decode_embedding_request(await read_json(request, state.max_request_bytes))
-    response = await state.dispatcher.call(embed.model, info, lambda a, t: a.embed(embed, t.model))
+    response = await state.dispatcher.call(embed, info, lambda a, t: a.embed(embed, t.model))
     return json_response(encode_embedding_response(response), headers=info.headers())
 
 

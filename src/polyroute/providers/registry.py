@@ -66,6 +66,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
                 embedding_accepts_user=False,
                 fim_path="/fim/completions",
                 message_name_field=False,
+                assistant_prefix=True,
             ),
         ),
         ProviderSpec(

@@ -49,6 +49,8 @@ class OpenAIDialect:
     """Path of a fill-in-the-middle endpoint, relative to the base URL, if any."""
     message_name_field: bool = True
     """Messages may carry ``name``."""
+    assistant_prefix: bool = False
+    """A trailing assistant message can be continued with ``prefix: true`` (Mistral)."""
 
 
 @dataclass(frozen=True, slots=True)

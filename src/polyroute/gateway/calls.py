@@ -1,0 +1,84 @@
+"""What one call did: its route decision and every attempt, for headers and the ledger."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from polyroute.canonical import Usage
+from polyroute.errors import UpstreamError
+from polyroute.gateway.targets import Target
+
+if TYPE_CHECKING:
+    from polyroute.routing.decision import RouteDecision
+
+
+def new_request_id() -> str:
+    return "req_" + os.urandom(12).hex()
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One request to one target."""
+
+    target: Target
+    started: float
+    ended: float | None = None
+    first_event: float | None = None
+    """When the first stream event (or the whole answer) arrived."""
+    error: UpstreamError | None = None
+    usage: Usage | None = None
+    continuation: bool = False
+    """This attempt continued a stream another attempt had begun."""
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.error is None else self.error.kind.value
+
+
+@dataclass(slots=True)
+class CallInfo:
+    """Everything known about a call while it runs; the response headers come from it."""
+
+    request_id: str
+    started: float = field(default_factory=time.monotonic)
+    received_at: float = field(default_factory=time.time)
+    key_id: str | None = None
+    stream: bool = False
+    decision: RouteDecision | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    """Usage of the answer the client received (all attempts that contributed to it)."""
+    error: Exception | None = None
+    client_disconnected: bool = False
+    ended: float | None = None
+
+    def begin(self, target: Target, dropped: list[str]) -> Attempt:
+        attempt = Attempt(target, time.monotonic())
+        self.attempts.append(attempt)
+        self.dropped = dropped
+        return attempt
+
+    @property
+    def answered_by(self) -> Target | None:
+        for attempt in reversed(self.attempts):
+            if attempt.error is None:
+                return attempt.target
+        return self.attempts[-1].target if self.attempts else None
+
+    def headers(self) -> dict[str, str]:
+        headers = {"x-request-id": self.request_id, "x-polyroute-attempts": str(len(self.attempts))}
+        target = self.answered_by
+        if target is not None:
+            headers["x-polyroute-provider"] = target.provider
+            headers["x-polyroute-model"] = target.model
+        if self.decision is not None:
+            if self.decision.route:
+                headers["x-polyroute-route"] = self.decision.route
+            headers["x-polyroute-decision"] = self.decision.header_value()
+        if self.dropped:
+            headers["x-polyroute-dropped-params"] = ",".join(self.dropped)
+        return headers

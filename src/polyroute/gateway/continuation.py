@@ -1,0 +1,165 @@
+"""Streams after their first byte: pass events on, and never let a broken one pass as whole.
+
+Once content has reached the client the call cannot fail over invisibly. If the stream
+breaks (cut, stall, garbage, an in-stream error) while only text has been sent, the answer
+is continued on a target that can continue an assistant message (``prefill`` in the
+catalog: Mistral's ``prefix``, Anthropic's trailing assistant turn), with the text already
+sent as that message, so the client receives one coherent answer. Otherwise, or mid tool
+call, the stream ends with an error event. Targets that cannot prefill are not asked: a
+"please continue" instruction would produce a second answer, not the rest of the first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from polyroute.canonical import (
+    ChatRequest,
+    FimRequest,
+    Message,
+    StreamEvent,
+    StreamFailure,
+    StreamStart,
+    TextDelta,
+    TextPart,
+    ToolCallDelta,
+    ToolCallStart,
+    UsageReport,
+)
+from polyroute.errors import UpstreamError
+from polyroute.gateway.calls import Attempt, CallInfo
+from polyroute.gateway.targets import Target
+
+if TYPE_CHECKING:
+    from polyroute.gateway.dispatch import Dispatcher
+
+
+def _estimate_tokens(text: str) -> int:
+    return max(1, len(text) // 4) if text else 0
+
+
+class StreamGuard:
+    """Runs one committed stream to its end, continuing it elsewhere if it breaks."""
+
+    def __init__(
+        self, dispatcher: Dispatcher, request: ChatRequest | FimRequest, info: CallInfo
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._request = request
+        self._info = info
+        self._text: list[str] = []
+        self._in_tool_call = False
+        self._continued_on: set[Target] = set()
+        """Each target continues a stream at most once: no loops on a flapping provider."""
+        self._carried_output = 0
+        """Output tokens (estimated) sent by attempts that broke, added to the client's usage."""
+
+    async def run(
+        self, first: StreamEvent, events: AsyncIterator[StreamEvent]
+    ) -> AsyncIterator[StreamEvent]:
+        info = self._info
+        attempt = info.attempts[-1]
+        pending: StreamEvent | None = first
+        try:
+            while True:
+                failure = None
+                async for event in _chain(pending, events):
+                    if isinstance(event, StreamFailure):
+                        failure = event
+                        break
+                    self._observe(event, attempt)
+                    yield self._combined(event) if isinstance(event, UsageReport) else event
+                if failure is None:
+                    self._dispatcher.succeeded(attempt)
+                    return
+                await _close(events)
+                self._dispatcher.failed(attempt, failure.error)
+                resumed = await self._resume(failure.error)
+                if resumed is None:
+                    info.error = failure.error
+                    yield failure
+                    return
+                attempt, pending, events = resumed
+        except (GeneratorExit, asyncio.CancelledError):
+            # The client went away: closing ``events`` below closes the upstream request.
+            info.client_disconnected = attempt.ended is None
+            raise
+        finally:
+            await _close(events)
+            self._dispatcher.finish(info)
+
+    def _observe(self, event: StreamEvent, attempt: Attempt) -> None:
+        if isinstance(event, TextDelta):
+            if event.choice == 0:
+                self._text.append(event.text)
+        elif isinstance(event, ToolCallStart | ToolCallDelta):
+            self._in_tool_call = True
+        elif isinstance(event, UsageReport):
+            attempt.usage = event.usage
+
+    def _combined(self, report: UsageReport) -> UsageReport:
+        usage = report.usage
+        if self._carried_output:
+            output = usage.output_tokens + self._carried_output
+            usage = dataclasses.replace(usage, output_tokens=output)
+        self._info.usage = usage
+        return UsageReport(usage) if usage is not report.usage else report
+
+    async def _resume(
+        self, error: UpstreamError
+    ) -> tuple[Attempt, StreamEvent | None, AsyncIterator[StreamEvent]] | None:
+        request = self._request
+        if not isinstance(request, ChatRequest) or self._in_tool_call or (request.n or 1) > 1:
+            return None
+        sent = "".join(self._text)
+        if not sent:
+            return None
+        continued = dataclasses.replace(
+            request,
+            messages=[*request.messages, Message("assistant", [TextPart(sent)], prefix=True)],
+        )
+        dispatcher = self._dispatcher
+        decision = self._info.decision
+        for target in decision.targets if decision else ():
+            entry = dispatcher.router.entry(target)
+            if entry is None or not entry.supports("prefill") or target in self._continued_on:
+                continue
+            if not dispatcher.router.health.allow(target):
+                continue
+            adapter = dispatcher.adapter(target)
+            attempt = self._info.begin(target, adapter.unsupported_params(continued))
+            attempt.continuation = True
+            self._continued_on.add(target)
+            events = adapter.chat_stream(continued, target.model)
+            try:
+                first = await anext(events)
+                if isinstance(first, StreamFailure):
+                    raise first.error
+            except (StopAsyncIteration, UpstreamError) as exc:
+                await _close(events)
+                dispatcher.failed(attempt, exc if isinstance(exc, UpstreamError) else error)
+                continue
+            attempt.first_event = time.monotonic()
+            # Everything sent so far was generated by attempts that broke.
+            self._carried_output = _estimate_tokens(sent)
+            return attempt, None if isinstance(first, StreamStart) else first, events
+        return None
+
+
+async def _chain(
+    first: StreamEvent | None, rest: AsyncIterator[StreamEvent]
+) -> AsyncIterator[StreamEvent]:
+    if first is not None:
+        yield first
+    async for event in rest:
+        yield event
+
+
+async def _close(events: AsyncIterator[StreamEvent]) -> None:
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        await aclose()
