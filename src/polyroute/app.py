@@ -20,13 +20,20 @@ from polyroute.adapters.base import Adapter
 from polyroute.adapters.http import create_session
 from polyroute.adapters.registry import adapter_for
 from polyroute.canonical import ModelInfo
+from polyroute.catalog import load_catalog
 from polyroute.config import Settings
 from polyroute.errors import InvalidRequest, PolyrouteError
-from polyroute.gateway.dispatch import CallInfo, Dispatcher, new_request_id
-from polyroute.gateway.targets import TargetResolver
-from polyroute.inbound import openai_api
+from polyroute.gateway.calls import CallInfo, new_request_id
+from polyroute.gateway.dispatch import Dispatcher
+from polyroute.gateway.retry import RetryPolicy
+from polyroute.gateway.targets import Target, TargetResolver
+from polyroute.inbound import anthropic_api, openai_api
 from polyroute.inbound.http import Authenticator, json_response
 from polyroute.inbound.state import GatewayState
+from polyroute.inbound.usage_api import usage_routes
+from polyroute.ledger import Ledger, LedgerRecorder
+from polyroute.routing.health import BreakerPolicy, HealthBook
+from polyroute.routing.router import Router
 
 log = logging.getLogger("polyroute")
 
@@ -41,15 +48,27 @@ def _model_list(settings: Settings) -> list[ModelInfo]:
 
 
 def create_app(settings: Settings) -> Starlette:
+    health = HealthBook(BreakerPolicy(**settings.health.model_dump()))
+    router = Router(settings, load_catalog(settings.catalog or None), health=health)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The ledger opens first and closes last, so no call's record is lost.
+        app.state.ledger = ledger = await Ledger.aopen(settings.database_url, settings.ledger)
         adapters: dict[str, Adapter] = {}
         for name, provider in settings.providers.items():
             session = create_session(settings.timeouts.connect)
             adapters[name] = adapter_for(provider, session, settings.timeouts)
         app.state.gateway = GatewayState(
             auth=Authenticator(settings.master_key),
-            dispatcher=Dispatcher(TargetResolver(settings), adapters),
+            dispatcher=Dispatcher(
+                router,
+                TargetResolver(settings),
+                adapters,
+                RetryPolicy(settings.retries),
+                settings.timeouts,
+                recorder=LedgerRecorder(ledger, lambda p, m, u: router.cost(Target(p, m), u)),
+            ),
             max_request_bytes=settings.server.max_request_bytes,
             started_at=time.time(),
             models=_model_list(settings),
@@ -59,6 +78,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             for adapter in adapters.values():
                 await adapter.aclose()
+            await ledger.aclose()
 
     routes = [
         Route(
@@ -75,7 +95,18 @@ def create_app(settings: Settings) -> Starlette:
             "/v1/embeddings", openai_api.openai_endpoint(openai_api.embeddings), methods=["POST"]
         ),
         Route("/v1/models", openai_api.openai_endpoint(openai_api.list_models), methods=["GET"]),
+        Route(
+            "/v1/messages",
+            anthropic_api.anthropic_endpoint(anthropic_api.messages),
+            methods=["POST"],
+        ),
+        Route(
+            "/v1/messages/count_tokens",
+            anthropic_api.anthropic_endpoint(anthropic_api.count_tokens),
+            methods=["POST"],
+        ),
         Route("/health", _health, methods=["GET"]),
+        *usage_routes(),
     ]
     return Starlette(
         routes=routes,

@@ -25,11 +25,13 @@ def _is_loopback(host: str) -> bool:
 
 def _serve(args: argparse.Namespace) -> int:
     from polyroute.app import create_app
+    from polyroute.catalog import CatalogError
     from polyroute.server import serve
 
     try:
         settings = load_settings(args.config)
-    except ConfigError as exc:
+        app = create_app(settings)
+    except (ConfigError, CatalogError) as exc:
         print(f"polyroute: configuration error\n{exc}", file=sys.stderr)
         return 2
     if settings.master_key is None and not _is_loopback(args.host):
@@ -43,7 +45,7 @@ def _serve(args: argparse.Namespace) -> int:
         print("polyroute: no master key set: any caller on this machine may use the gateway")
     names = ", ".join(settings.providers) or "none (set a provider API key variable or --config)"
     print(f"polyroute {__version__} on http://{args.host}:{args.port}  providers: {names}")
-    asyncio.run(serve(create_app(settings), args.host, args.port))
+    asyncio.run(serve(app, args.host, args.port))
     return 0
 
 

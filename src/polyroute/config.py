@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from polyroute.catalog.model import Capability
+from polyroute.ledger.config import LedgerConfig
 from polyroute.providers.registry import PROVIDERS, provider_type
 from polyroute.providers.spec import ProviderSpec
 
@@ -179,6 +180,18 @@ class RetryConfig(_Strict):
     """Try the next target when a provider refuses on content policy (off: pass it on)."""
 
 
+class HealthConfig(_Strict):
+    """Per-target circuit breakers (see ``polyroute.routing.health``)."""
+
+    consecutive_failures: int = Field(default=5, ge=1)
+    failure_rate: float = Field(default=0.5, gt=0, le=1)
+    window: float = Field(default=60.0, gt=0)
+    min_calls: int = Field(default=10, ge=1)
+    cooldown: float = Field(default=30.0, gt=0)
+    backoff: float = Field(default=2.0, ge=1)
+    max_cooldown: float = Field(default=600.0, gt=0)
+
+
 class ServerConfig(_Strict):
     max_request_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
 
@@ -193,6 +206,8 @@ class FileConfig(_Strict):
     """Catalog overrides: ``provider -> model id -> ModelOverride``."""
     timeouts: TimeoutConfig = TimeoutConfig()
     retries: RetryConfig = RetryConfig()
+    health: HealthConfig = HealthConfig()
+    ledger: LedgerConfig = LedgerConfig()
     server: ServerConfig = ServerConfig()
 
 
@@ -221,6 +236,8 @@ class Settings:
     catalog: Mapping[str, Mapping[str, ModelOverride]] = field(default_factory=dict)
     timeouts: TimeoutConfig = field(default_factory=TimeoutConfig)
     retries: RetryConfig = field(default_factory=RetryConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    ledger: LedgerConfig = field(default_factory=LedgerConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
 
 
@@ -343,5 +360,7 @@ def _resolve(config: FileConfig, env: Mapping[str, str], source: str) -> Setting
         catalog=config.catalog,
         timeouts=config.timeouts,
         retries=config.retries,
+        health=config.health,
+        ledger=config.ledger,
         server=config.server,
     )

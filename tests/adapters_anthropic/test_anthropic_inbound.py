@@ -35,7 +35,10 @@ def client(upstreams: dict[str, EmulatorServer]) -> Iterator[TestClient]:
         for name, emu in upstreams.items()
     }
     settings = Settings(
-        master_key=KEY, providers=providers, timeouts=TimeoutConfig(first_byte=5, stream_idle=2)
+        master_key=KEY,
+        database_url="sqlite://",
+        providers=providers,
+        timeouts=TimeoutConfig(first_byte=5, stream_idle=2),
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

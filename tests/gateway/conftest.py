@@ -101,6 +101,7 @@ def gateway_config(emulators: dict[str, EmulatorServer]) -> dict[str, object]:
     }
     return {
         "master_key": MASTER_KEY,
+        "database_url": "sqlite://",
         "providers": providers,
         "routes": {
             "fallback": {"targets": ["down/any-model", "mistral/mistral-small-latest"]},

@@ -16,6 +16,12 @@ import aiohttp
 import orjson
 
 from polyroute.adapters.http import transport_errors
+from polyroute.adapters.prefill import (
+    prefix_text,
+    strip_echo,
+    strip_echo_response,
+    trailing_space,
+)
 from polyroute.canonical import (
     ChatRequest,
     ChatResponse,
@@ -84,13 +90,17 @@ class AnthropicAdapter:
         body = encode_messages_request(request, model, stream=False)
         data = await self._post_json("/v1/messages", body)
         try:
-            return decode_messages_response(data, json_tool_name(request))
+            response = decode_messages_response(data, json_tool_name(request))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._error(f"unexpected response shape ({type(exc).__name__})") from None
+        prefix = prefix_text(request)
+        return strip_echo_response(response, trailing_space(prefix)) if prefix else response
 
     def chat_stream(self, request: ChatRequest, model: str) -> AsyncIterator[StreamEvent]:
         body = encode_messages_request(request, model, stream=True)
-        return self._stream(body, AnthropicStreamDecoder(self.provider, json_tool_name(request)))
+        events = self._stream(body, AnthropicStreamDecoder(self.provider, json_tool_name(request)))
+        prefix = prefix_text(request)
+        return strip_echo(events, trailing_space(prefix)) if prefix else events
 
     async def count_tokens(self, request: ChatRequest, model: str) -> int:
         """Anthropic's own count of the request's input tokens."""

@@ -21,6 +21,7 @@ from polyroute.adapters.dialect import (
     dropped_params,
 )
 from polyroute.adapters.http import transport_errors
+from polyroute.adapters.prefill import prefix_text, strip_echo, strip_echo_response
 from polyroute.canonical import (
     ChatRequest,
     ChatResponse,
@@ -85,10 +86,19 @@ class OpenAICompatAdapter:
         data = await self._post_json(
             "/chat/completions", self._chat_body(request, model, stream=False)
         )
-        return self._decode(decode_chat_response, data)
+        response: ChatResponse = self._decode(decode_chat_response, data)
+        echo = self._echoed_prefix(request)
+        return strip_echo_response(response, echo) if echo else response
 
     def chat_stream(self, request: ChatRequest, model: str) -> AsyncIterator[StreamEvent]:
-        return self._stream("/chat/completions", self._chat_body(request, model, stream=True))
+        events = self._stream("/chat/completions", self._chat_body(request, model, stream=True))
+        echo = self._echoed_prefix(request)
+        return strip_echo(events, echo) if echo else events
+
+    def _echoed_prefix(self, request: ChatRequest) -> str | None:
+        if not self._dialect.assistant_prefix_echoed:
+            return None
+        return prefix_text(request)
 
     # -- fill in the middle --------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from polyroute.canonical import Usage
@@ -52,6 +53,8 @@ class CallInfo:
     dropped: list[str] = field(default_factory=list)
     usage: Usage | None = None
     """Usage of the answer the client received (all attempts that contributed to it)."""
+    cost_usd: Decimal | None = None
+    """What the call cost at list price, every attempt included (non-streaming calls)."""
     error: Exception | None = None
     client_disconnected: bool = False
     ended: float | None = None
@@ -81,4 +84,6 @@ class CallInfo:
             headers["x-polyroute-decision"] = self.decision.header_value()
         if self.dropped:
             headers["x-polyroute-dropped-params"] = ",".join(self.dropped)
+        if self.cost_usd is not None:
+            headers["x-polyroute-cost-usd"] = f"{self.cost_usd.normalize():f}"
         return headers

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from decimal import Decimal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TypeVar
 
@@ -23,6 +24,7 @@ from polyroute.canonical import (
     StreamEvent,
     StreamFailure,
 )
+from polyroute.config import TimeoutConfig
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.gateway.calls import Attempt, CallInfo
 from polyroute.gateway.continuation import StreamGuard
@@ -45,15 +47,16 @@ class Dispatcher:
         resolver: TargetResolver,
         adapters: Mapping[str, Adapter],
         retry: RetryPolicy,
-        total_timeout: float,
+        timeouts: TimeoutConfig,
         recorder: Recorder | None = None,
     ) -> None:
         self.router = router
         self._resolver = resolver
         self._adapters = adapters
         self._retry = retry
-        self._total = total_timeout
-        self._recorder = recorder
+        self._total = timeouts.total
+        self._first_event = timeouts.first_byte
+        self.recorder = recorder
 
     def decide(self, request: AnyRequest, info: CallInfo) -> RouteDecision:
         if isinstance(request, EmbeddingRequest):
@@ -69,8 +72,8 @@ class Dispatcher:
     def finish(self, info: CallInfo) -> None:
         """Close the call's books: timings, health and latency, then the ledger."""
         info.ended = time.monotonic()
-        if self._recorder is not None:
-            self._recorder(info)
+        if self.recorder is not None:
+            self.recorder(info)
 
     async def call(
         self, request: AnyRequest, info: CallInfo, send: Send[T], *, record: bool = True
@@ -91,6 +94,7 @@ class Dispatcher:
 
             result = await self._run(request, info, decision.targets, once)
             info.usage = getattr(result, "usage", None)
+            info.cost_usd = self.cost_usd(info)
             return result
         except BaseException as exc:
             info.error = exc
@@ -116,7 +120,18 @@ class Dispatcher:
             ) -> tuple[StreamEvent, AsyncIterator[StreamEvent]]:
                 events = open_stream(adapter, target)
                 try:
-                    first = await anext(events)
+                    # Headers and the first event, each bounded: a provider that answers
+                    # 200 and then says nothing is failed over like one that never answered.
+                    async with asyncio.timeout(self._first_event):
+                        first = await anext(events)
+                except TimeoutError:
+                    await _close(events)
+                    raise UpstreamError(
+                        UpstreamKind.TIMEOUT,
+                        f"{target.provider}: no first token within {self._first_event:g} s",
+                        target.provider,
+                        504,
+                    ) from None
                 except StopAsyncIteration:
                     raise UpstreamError(
                         UpstreamKind.STREAM_BROKEN,
@@ -210,6 +225,13 @@ class Dispatcher:
         output = attempt.usage.output_tokens if attempt.usage else 0
         rate = output / generating if output and generating > 0 else None
         self.router.latency.observe(attempt.target, ttft, rate)
+
+    def cost_usd(self, info: CallInfo) -> Decimal:
+        """List-price cost of every attempt that reported usage."""
+        return sum(
+            (self.router.cost(a.target, a.usage).usd for a in info.attempts if a.usage),
+            Decimal(0),
+        )
 
     def adapter(self, target: Target) -> Adapter:
         return self._adapters[target.provider]

@@ -30,7 +30,7 @@ from polyroute.canonical import ChatRequest, ImagePart, StreamEvent, StreamFailu
 from polyroute.errors import InvalidRequest, PolyrouteError
 from polyroute.gateway.calls import CallInfo, new_request_id
 from polyroute.gateway.targets import Target
-from polyroute.inbound.http import json_response, read_json, sse_response
+from polyroute.inbound.http import error_headers, json_response, read_json, sse_response
 from polyroute.inbound.state import GatewayState
 from polyroute.wire.anthropic import (
     AnthropicStreamEncoder,
@@ -72,7 +72,8 @@ def _headers(info: CallInfo) -> dict[str, str]:
 
 
 def error_response(exc: PolyrouteError, info: CallInfo) -> Response:
-    return json_response(encode_error(exc, info.request_id), exc.status, _headers(info))
+    headers = {**error_headers(exc, info), "request-id": info.request_id}
+    return json_response(encode_error(exc, info.request_id), exc.status, headers)
 
 
 async def messages(request: Request, state: GatewayState, info: CallInfo) -> Response:

@@ -67,6 +67,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
                 fim_path="/fim/completions",
                 message_name_field=False,
                 assistant_prefix=True,
+                assistant_prefix_echoed=True,
             ),
         ),
         ProviderSpec(

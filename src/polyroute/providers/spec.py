@@ -51,6 +51,8 @@ class OpenAIDialect:
     """Messages may carry ``name``."""
     assistant_prefix: bool = False
     """A trailing assistant message can be continued with ``prefix: true`` (Mistral)."""
+    assistant_prefix_echoed: bool = False
+    """The answer to a ``prefix`` message repeats the prefix before continuing it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,9 +225,29 @@ def _apply_limits(
     return out, stop_reason, None
 
 
+def _prefill(body: dict[str, Any]) -> str | None:
+    """A trailing assistant turn is prefill: the model continues it rather than answering."""
+    last = body["messages"][-1]
+    return _text_of(last) if last["role"] == "assistant" else None
+
+
+def _continued(blocks: list[dict[str, Any]], prefill: str) -> list[dict[str, Any]]:
+    """Only the continuation is returned, never the prefilled text itself."""
+    for block in blocks:
+        if block["type"] == "text":
+            text = block["text"]
+            rest = text[len(prefill) :] if text.startswith(prefill) else " " + text
+            return [{"type": "text", "text": rest}]
+    return blocks
+
+
 def answer(body: dict[str, Any], model: ClaudeModel, *, refusal: bool = False) -> Reply:
     seed = digest(model.id, body.get("system"), body["messages"], body.get("tools"))
-    blocks = _draft(body, seed)
+    prefill = _prefill(body)
+    if prefill is None:
+        blocks = _draft(body, seed)
+    else:
+        blocks = _continued(_draft({**body, "messages": body["messages"][:-1]}, seed), prefill)
     if refusal:
         blocks = [{"type": "text", "text": "I can't help with that request."}]
     content, stop_reason, stop_sequence = _apply_limits(body, blocks)

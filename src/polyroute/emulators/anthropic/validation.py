@@ -249,7 +249,15 @@ def _check_messages(messages: Any) -> None:
         _check_content(msg, i, last=i == len(messages) - 1)
     if messages[0]["role"] != "user":
         raise invalid('messages: first message must use the "user" role')
+    if messages[-1]["role"] == "assistant" and _ends_in_space(messages[-1]["content"]):
+        raise invalid("messages: final assistant content cannot end with trailing whitespace")
     _check_tool_pairs(messages)
+
+
+def _ends_in_space(content: Any) -> bool:
+    if isinstance(content, list):
+        content = content[-1].get("text", "") if content else ""
+    return isinstance(content, str) and content != content.rstrip()
 
 
 def _check_content(msg: dict[str, Any], i: int, last: bool) -> None:

@@ -197,13 +197,32 @@ def _finish_text(text: str, body: dict[str, Any], profile: Profile) -> tuple[lis
     return pieces, finish
 
 
+def _prefilled(messages: list[dict[str, Any]]) -> str | None:
+    """The text of a trailing ``prefix: true`` assistant message (Mistral's prefill)."""
+    last = messages[-1] if messages else {}
+    if last.get("role") == "assistant" and last.get("prefix") is True:
+        return _text_of(last.get("content"))
+    return None
+
+
+def _continue(prefix: str, answer: str) -> str:
+    """Mistral answers a prefix with the prefix itself followed by its continuation."""
+    rest = answer[len(prefix) :] if answer.startswith(prefix) else " " + answer
+    return prefix + rest
+
+
 def generate_chat(
     profile: Profile, card: ModelCard, body: dict[str, Any], *, content_filter: bool = False
 ) -> Reply:
     messages = body["messages"]
-    names = _tool_names(profile, body)
+    prefix = _prefilled(messages)
+    if prefix is not None:
+        messages = messages[:-1]
+    names = [] if prefix is not None else _tool_names(profile, body)
     text = _answer_text(profile, messages)
     text = _json_text(body, text) or text
+    if prefix is not None:
+        text = _continue(prefix, text)
     choices = []
     for index in range(int(body.get("n") or 1)):
         if names:

@@ -118,6 +118,7 @@ def encode_turns(messages: list[Message]) -> list[dict[str, Any]]:
         else:
             turns.append({"role": role, "content": content})
     _pair_tool_results(turns)
+    _trim_prefill(turns)
     if not turns:
         raise InvalidRequest(
             "messages: at least one message with content is required", param="messages"
@@ -145,6 +146,20 @@ def _encode_message(message: Message) -> tuple[str, list[dict[str, Any]]]:
     content.extend(b.encode_parts([p for p in message.parts if not isinstance(p, ReasoningPart)]))
     content.extend(b.encode_tool_use(call) for call in message.tool_calls)
     return "assistant", content
+
+
+def _trim_prefill(turns: list[dict[str, Any]]) -> None:
+    """Anthropic refuses a final assistant turn (prefill) that ends in white space; the
+    adapter strips the same white space from the start of the continuation."""
+    if not turns or turns[-1]["role"] != "assistant":
+        return
+    last = turns[-1]["content"][-1]
+    if last.get("type") == "text":
+        last["text"] = last["text"].rstrip()
+        if not last["text"]:
+            turns[-1]["content"].pop()
+            if not turns[-1]["content"]:
+                turns.pop()
 
 
 def _pair_tool_results(turns: list[dict[str, Any]]) -> None:

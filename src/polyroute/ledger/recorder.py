@@ -1,0 +1,161 @@
+"""From a finished call to its ledger records: the dispatcher's ``recorder``.
+
+``Dispatcher(..., recorder=LedgerRecorder(ledger, catalog.cost))``: when a call ends, each
+attempt is priced at its own provider's list price from the usage that provider reported,
+and the call's tokens and cost are the sums over its attempts — what the team pays, fallbacks
+and broken streams included.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
+
+from polyroute.canonical import Usage
+from polyroute.errors import PolyrouteError, UpstreamError, UpstreamKind
+from polyroute.ledger.records import AttemptRecord, CallRecord, usage_fields
+
+if TYPE_CHECKING:
+    from polyroute.gateway.calls import Attempt, CallInfo
+    from polyroute.ledger.service import Ledger
+
+log = logging.getLogger("polyroute.ledger")
+
+
+class PricedCost(Protocol):
+    """What ``catalog.cost`` returns (``polyroute.catalog.Cost``)."""
+
+    @property
+    def usd(self) -> Decimal: ...
+    @property
+    def catalog_version(self) -> str: ...
+    @property
+    def priced(self) -> bool: ...
+
+
+CostFunction = Callable[[str, str, Usage], PricedCost]
+
+
+class LedgerRecorder:
+    def __init__(self, ledger: Ledger, cost: CostFunction) -> None:
+        self._ledger = ledger
+        self._cost = cost
+
+    def __call__(self, info: CallInfo) -> None:
+        """Submit the call's records. Never raises: a record is not worth failing a call."""
+        try:
+            call, attempts = call_records(info, self._cost)
+        except Exception:
+            log.exception("ledger: no records for %s", getattr(info, "request_id", info))
+            return
+        for attempt in attempts:
+            self._ledger.submit(attempt)
+        self._ledger.submit(call)
+
+
+def call_records(info: CallInfo, cost: CostFunction) -> tuple[CallRecord, list[AttemptRecord]]:
+    ended = info.ended if info.ended is not None else info.started
+    attempts = [
+        _attempt_record(info, n, attempt, cost, ended)
+        for n, attempt in enumerate(info.attempts, start=1)
+    ]
+    usage = _sum_usage([a.usage for a in info.attempts if a.usage is not None]) or info.usage
+    latency = _ms(ended - info.started)
+    in_attempts = sum(_ms((a.ended or ended) - a.started) for a in info.attempts)
+    first_events = [a.first_event for a in info.attempts if a.first_event is not None]
+    target = info.answered_by
+    error = info.error
+    call = CallRecord(
+        request_id=info.request_id,
+        ts=datetime.fromtimestamp(info.received_at, UTC),
+        status=_status(error, info.client_disconnected),
+        key_id=info.key_id,
+        route=info.decision.route if info.decision else None,
+        decision=info.decision.header_value() if info.decision else None,
+        provider=target.provider if target else None,
+        model=target.model if target else None,
+        error_kind=_error_kind(error),
+        http_status=_http_status(error),
+        cost_usd=sum((a.cost_usd for a in attempts), Decimal(0)),
+        catalog_version=next((a.catalog_version for a in attempts if a.catalog_version), None),
+        priced=all(a.priced for a in attempts),
+        latency_ms=latency,
+        ttft_ms=_ms(min(first_events) - info.started) if first_events else None,
+        overhead_ms=max(0, latency - in_attempts),
+        attempts=len(attempts),
+        client_disconnected=info.client_disconnected,
+        stream=info.stream,
+        **usage_fields(usage),
+    )
+    return call, attempts
+
+
+def _attempt_record(
+    info: CallInfo, n: int, attempt: Attempt, cost: CostFunction, call_ended: float
+) -> AttemptRecord:
+    target = attempt.target
+    price = cost(target.provider, target.model, attempt.usage or Usage())
+    in_flight = attempt.error is None and attempt.ended is None
+    status = _status(attempt.error, info.client_disconnected and in_flight)
+    return AttemptRecord(
+        request_id=info.request_id,
+        attempt=n,
+        ts=datetime.fromtimestamp(info.received_at + (attempt.started - info.started), UTC),
+        status=status,
+        provider=target.provider,
+        model=target.model,
+        error_kind=_error_kind(attempt.error),
+        http_status=_http_status(attempt.error) if status != "client_disconnected" else None,
+        cost_usd=price.usd,
+        catalog_version=price.catalog_version,
+        priced=price.priced,
+        latency_ms=_ms((attempt.ended or call_ended) - attempt.started),
+        ttft_ms=_ms(attempt.first_event - attempt.started) if attempt.first_event else None,
+        stream=info.stream,
+        **usage_fields(attempt.usage),
+    )
+
+
+def _status(error: BaseException | None, disconnected: bool) -> str:
+    if disconnected:
+        return "client_disconnected"
+    if error is None:
+        return "ok"
+    if isinstance(error, UpstreamError) and error.kind is UpstreamKind.STREAM_BROKEN:
+        return "stream_broken"
+    return "error"
+
+
+def _error_kind(error: BaseException | None) -> str | None:
+    if error is None:
+        return None
+    if isinstance(error, UpstreamError):
+        return error.kind.value
+    if isinstance(error, PolyrouteError):
+        return error.code or error.type
+    return "internal"
+
+
+def _http_status(error: BaseException | None) -> int:
+    if error is None:
+        return 200
+    return error.status if isinstance(error, PolyrouteError) else 500
+
+
+def _sum_usage(usages: list[Usage]) -> Usage | None:
+    if not usages:
+        return None
+    return Usage(
+        input_tokens=sum(u.input_tokens for u in usages),
+        output_tokens=sum(u.output_tokens for u in usages),
+        cached_input_tokens=sum(u.cached_input_tokens for u in usages),
+        cache_write_tokens=sum(u.cache_write_tokens for u in usages),
+        reasoning_tokens=sum(u.reasoning_tokens for u in usages),
+    )
+
+
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))

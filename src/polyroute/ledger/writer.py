@@ -1,0 +1,270 @@
+"""Taking records on the request path, writing them off it in batches.
+
+``submit`` appends to a deque: O(1), thread-safe, no I/O, no await, and it never raises.
+One worker thread owns every write, through a sync engine. A thread rather than an asyncio
+task because the SQLite driver is synchronous anyway (an "async" SQLite driver is a thread
+in disguise), because commits and fsyncs then never run on the event loop whatever the
+database, and because a single writer is what SQLite wants (no "database is locked"
+between concurrent writers); PostgreSQL takes the same path, through psycopg 3.
+
+The worker wakes every ``flush_interval`` — or at once when ``batch_size`` records are
+waiting — and writes everything pending, ``batch_size`` rows per transaction. Inserts
+ignore rows already present, so a batch retried after a lost connection is not doubled.
+
+Crash-loss bound: a record reaches the database at most ``flush_interval`` plus one
+commit after ``submit`` — measured at under 150 ms with the default 100 ms interval
+(``tests/ledger/test_crash.py`` kills a writer with SIGKILL and checks that bound).
+``close``/``aclose`` drain everything, so a graceful shutdown loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import Engine, Insert, String, Table, insert
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from polyroute.ledger.records import AttemptRecord, CallRecord, Record
+from polyroute.ledger.retention import RetentionPolicy, prune_batch
+from polyroute.ledger.schema import attempts, calls
+
+log = logging.getLogger("polyroute.ledger")
+
+_MAX_BACKOFF = 5.0
+
+
+@dataclass(slots=True)
+class WriterStats:
+    submitted: int = 0
+    written: int = 0
+    dropped: int = 0
+    """Refused (queue full, writer closed) or rejected by the database as invalid."""
+    failures: int = 0
+    """Batches that failed and were retried."""
+
+
+class _Target:
+    """How one record type becomes rows of one table."""
+
+    def __init__(self, table: Table, record_type: type, dialect: str) -> None:
+        self.names = tuple(f.name for f in fields(record_type))
+        self.lengths = {
+            c.name: c.type.length for c in table.c if isinstance(c.type, String) and c.type.length
+        }
+        self.statement = _insert_ignoring_duplicates(table, dialect)
+
+    def row(self, record: Record) -> dict[str, Any]:
+        row = {name: getattr(record, name) for name in self.names}
+        for name, length in self.lengths.items():
+            value = row[name]
+            if value is not None and len(value) > length:
+                row[name] = value[:length]
+        return row
+
+
+def _insert_ignoring_duplicates(table: Table, dialect: str) -> Insert:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def _transient(exc: Exception) -> bool:
+    """The database is away (retry the batch later), as opposed to rejecting a row."""
+    return isinstance(exc, OperationalError | InterfaceError) or bool(
+        getattr(exc, "connection_invalidated", False)
+    )
+
+
+class LedgerWriter:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        flush_interval: float = 0.1,
+        batch_size: int = 500,
+        max_pending: int = 1_000_000,
+        retention: RetentionPolicy | None = None,
+        drain_timeout: float = 30.0,
+    ) -> None:
+        self._engine = engine
+        self._interval = flush_interval
+        self._batch_size = batch_size
+        self._max_pending = max_pending
+        self._retention = retention
+        self._drain_timeout = drain_timeout
+        dialect = engine.dialect.name
+        self._targets = {
+            CallRecord: _Target(calls, CallRecord, dialect),
+            AttemptRecord: _Target(attempts, AttemptRecord, dialect),
+        }
+        self._pending: deque[Record | threading.Event] = deque()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.stats = WriterStats()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="polyroute-ledger", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def submit(self, record: Record) -> None:
+        """Queue a record for writing. O(1); never blocks, never raises."""
+        try:
+            if self._closed or len(self._pending) >= self._max_pending:
+                self.stats.dropped += 1
+                if self.stats.dropped & (self.stats.dropped - 1) == 0:  # 1, 2, 4, 8, ...
+                    log.error(
+                        "ledger: %d records dropped (writer closed or queue full)",
+                        self.stats.dropped,
+                    )
+                return
+            self._pending.append(record)
+            self.stats.submitted += 1
+            if len(self._pending) >= self._batch_size and not self._wake.is_set():
+                self._wake.set()
+        except Exception:  # a record is never worth failing a request for
+            log.exception("ledger: could not queue a record")
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Block until everything submitted so far is written; False on timeout.
+
+        Blocks the calling thread: from async code, ``await writer.aflush()``.
+        """
+        if self._thread is None or not self._thread.is_alive():
+            return self._drain()
+        marker = threading.Event()
+        self._pending.append(marker)
+        self._wake.set()
+        return marker.wait(timeout)
+
+    async def aflush(self) -> bool:
+        """``flush`` from async code, waiting at most ``drain_timeout``."""
+        return await asyncio.to_thread(self.flush, self._drain_timeout)
+
+    def close(self, timeout: float | None = 30.0) -> bool:
+        """Write everything pending and stop the worker; False if records were left unwritten."""
+        if self._closed:
+            return self.pending == 0
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                self._closed = True
+                log.error("ledger: %d records not written at shutdown", len(self._pending))
+                return False
+        self._closed = True
+        atexit.unregister(self.close)
+        return self._drain()  # anything submitted while the worker was stopping
+
+    async def aclose(self) -> bool:
+        """``close`` from async code (the app's lifespan), waiting at most ``drain_timeout``."""
+        return await asyncio.to_thread(self.close, self._drain_timeout)
+
+    # -- the worker ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = 0.0
+        prune_due = time.monotonic() + (self._retention.delay_s if self._retention else 0.0)
+        while True:
+            self._wake.wait(backoff or self._interval)
+            self._wake.clear()
+            try:
+                drained = self._drain()
+            except Exception:  # a bug must not silently stop all recording
+                log.exception("ledger: writer failure")
+                drained = False
+            if not drained:
+                backoff = min(max(backoff * 2, self._interval), _MAX_BACKOFF)
+                continue
+            backoff = 0.0
+            if self._stopping:
+                return
+            if self._retention is not None:
+                prune_due = self._prune_step(self._retention, prune_due)
+
+    def _drain(self) -> bool:
+        """Write every pending record; False when the database is unreachable."""
+        while self._pending:
+            batch = [
+                self._pending.popleft() for _ in range(min(self._batch_size, len(self._pending)))
+            ]
+            records = [item for item in batch if not isinstance(item, threading.Event)]
+            try:
+                self._write(records)
+                rejected = 0
+            except Exception as exc:
+                rejected = None if _transient(exc) else self._write_each(records)
+                if rejected is None:
+                    self._pending.extendleft(reversed(batch))
+                    self.stats.failures += 1
+                    log.warning(
+                        "ledger: database unavailable, %d records waiting: %s",
+                        len(self._pending),
+                        exc,
+                    )
+                    return False
+            self.stats.written += len(records) - rejected
+            self.stats.dropped += rejected
+            for item in batch:
+                if isinstance(item, threading.Event):
+                    item.set()
+        return True
+
+    def _write(self, records: list[Record]) -> None:
+        rows: dict[type, list[dict[str, Any]]] = {CallRecord: [], AttemptRecord: []}
+        for record in records:
+            rows[type(record)].append(self._targets[type(record)].row(record))
+        with self._engine.begin() as connection:
+            for kind, batch in rows.items():
+                if batch:
+                    connection.execute(self._targets[kind].statement, batch)
+
+    def _write_each(self, records: list[Record]) -> int | None:
+        """Isolate the rows the database rejects (e.g. a number out of range): how many it
+        rejected, or None when the database went away meanwhile (the batch is retried)."""
+        rejected = 0
+        for record in records:
+            try:
+                self._write([record])
+            except Exception as exc:
+                if _transient(exc):
+                    return None
+                rejected += 1
+                log.error(
+                    "ledger: record %r rejected: %s", getattr(record, "request_id", record), exc
+                )
+        return rejected
+
+    def _prune_step(self, policy: RetentionPolicy, due: float) -> float:
+        """Delete one batch of old rows when due; come back at once while there are more."""
+        now = time.monotonic()
+        if now < due:
+            return due
+        try:
+            deleted = prune_batch(self._engine, policy.cutoff(), policy.batch)
+        except Exception:
+            log.exception("ledger: pruning failed")
+            return now + policy.interval_s
+        return now if deleted else now + policy.interval_s

@@ -1,0 +1,85 @@
+"""The dispatcher's recorder: a finished ``CallInfo`` becomes one call and its attempts,
+each attempt priced by the catalog at its own provider's list price."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from polyroute.canonical import Usage
+from polyroute.catalog import load_catalog
+from polyroute.errors import UpstreamError, UpstreamKind
+from polyroute.gateway.calls import CallInfo
+from polyroute.gateway.targets import Target
+from polyroute.ledger import Ledger, LedgerRecorder, call_records
+from polyroute.ledger import query as q
+from polyroute.routing.decision import RouteDecision
+
+SMALL = Target("mistral", "mistral-small-latest")
+MINI = Target("openai", "gpt-4.1-mini")
+
+
+def _fallback_call() -> CallInfo:
+    """A 429 from Mistral, then OpenAI answers: 100 ms in the gateway in all."""
+    info = CallInfo("req_fallback", started=100.0, received_at=1_740_000_000.0, key_id="key_a")
+    info.decision = RouteDecision("auto", "ordered", (SMALL, MINI))
+    first = info.begin(SMALL, [])
+    first.started, first.ended = 100.0, 100.020
+    first.error = UpstreamError(UpstreamKind.RATE_LIMITED, "slow down", "mistral", status=429)
+    second = info.begin(MINI, [])
+    second.started, second.first_event, second.ended = 100.025, 100.055, 100.090
+    second.usage = Usage(input_tokens=1000, output_tokens=200, cached_input_tokens=400)
+    info.usage = second.usage
+    info.ended = 100.100
+    return info
+
+
+def test_a_fallback_call_becomes_one_call_and_two_priced_attempts() -> None:
+    catalog = load_catalog()
+    call, attempts = call_records(_fallback_call(), catalog.cost)
+    expected = catalog.cost("openai", "gpt-4.1-mini", Usage(1000, 200, 400)).usd
+    assert expected > 0
+    assert call.cost_usd == expected == attempts[1].cost_usd
+    assert attempts[0].cost_usd == Decimal(0)
+    assert (call.status, call.provider, call.model, call.attempts) == (
+        "ok",
+        "openai",
+        MINI.model,
+        2,
+    )
+    assert (call.route, call.decision) == ("auto", "route=auto;strategy=ordered")
+    assert (call.input_tokens, call.output_tokens, call.cached_read_tokens) == (1000, 200, 400)
+    assert (call.latency_ms, call.ttft_ms, call.overhead_ms) == (100, 55, 15)
+    assert call.ts == datetime.fromtimestamp(1_740_000_000.0, UTC)
+    assert call.catalog_version == catalog.version and call.priced
+    assert [(a.attempt, a.status, a.error_kind, a.http_status) for a in attempts] == [
+        (1, "error", "rate_limited", 429),
+        (2, "ok", None, 200),
+    ]
+    assert (attempts[1].latency_ms, attempts[1].ttft_ms) == (65, 30)
+
+
+def test_broken_streams_and_disconnects_are_labelled() -> None:
+    info = CallInfo("req_broken", started=0.0, stream=True)
+    attempt = info.begin(SMALL, [])
+    attempt.error = UpstreamError(UpstreamKind.STREAM_BROKEN, "cut", "mistral")
+    info.error = attempt.error
+    call, _ = call_records(info, load_catalog().cost)
+    assert (call.status, call.error_kind, call.stream) == ("stream_broken", "stream_broken", True)
+
+    info = CallInfo("req_gone", started=0.0, stream=True)
+    info.begin(SMALL, [])  # still in flight when the client left
+    info.client_disconnected = True
+    call, attempts = call_records(info, load_catalog().cost)
+    assert call.status == attempts[0].status == "client_disconnected"
+    assert call.client_disconnected
+
+
+def test_the_recorder_submits_and_never_raises(ledger: Ledger) -> None:
+    recorder = LedgerRecorder(ledger, load_catalog().cost)
+    recorder(_fallback_call())
+    recorder(object())  # type: ignore[arg-type]  # logged and dropped, not raised
+    assert ledger.writer.flush(5)
+    found = q.get_call(ledger.engine, "req_fallback", principal="key_a")
+    assert found is not None
+    assert [a.provider for a in found[1]] == ["mistral", "openai"]
