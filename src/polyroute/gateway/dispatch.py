@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from decimal import Decimal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from decimal import Decimal
 from typing import TypeVar
 
 from polyroute.adapters.base import Adapter
