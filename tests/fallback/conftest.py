@@ -1,0 +1,90 @@
+"""A gateway with fallback routes over three emulated providers, tuned for fast failure tests:
+short timeouts, one retry, breakers that open after two failures and cool down in a second."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import openai
+import pytest
+from starlette.applications import Starlette
+
+from polyroute.app import create_app
+from polyroute.config import settings_from_mapping
+from polyroute.emulators import EmulatorServer
+from polyroute.routing.health import BreakerPolicy, HealthBook
+from polyroute.server import BackgroundServer
+
+MASTER_KEY = "sk-fallback-tests"
+PRIMARY = "openai/gpt-4o-mini"
+SECONDARY = "mistral/mistral-small-latest"
+NO_PREFILL = "groq/llama-3.3-70b-versatile"
+BREAKER = {"consecutive_failures": 2, "min_calls": 100, "cooldown": 1.0, "backoff": 1.0}
+FIRST_BYTE_S = 1.0
+STREAM_IDLE_S = 0.5
+BACKOFF_S = 0.1
+
+
+@pytest.fixture(scope="session")
+def emulators() -> Iterator[dict[str, EmulatorServer]]:
+    servers = {
+        name: EmulatorServer(name).start_in_thread() for name in ("openai", "mistral", "groq")
+    }
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(emulators: dict[str, EmulatorServer]) -> Starlette:
+    raw = {
+        "master_key": MASTER_KEY,
+        "database_url": "sqlite://",
+        "providers": {
+            name: {"api_key": "k", "base_url": e.base_url} for name, e in emulators.items()
+        },
+        "routes": {
+            "main": {"targets": [PRIMARY, SECONDARY]},
+            "noprefill": {"targets": [PRIMARY, NO_PREFILL]},
+            "bigctx": {"targets": [PRIMARY, "openai/gpt-4o", SECONDARY]},
+        },
+        "timeouts": {
+            "connect": 1,
+            "first_byte": FIRST_BYTE_S,
+            "stream_idle": STREAM_IDLE_S,
+            "total": 8,
+        },
+        "retries": {
+            "per_target": 1,
+            "backoff_base": BACKOFF_S,
+            "backoff_max": 2 * BACKOFF_S,
+            "max_retry_after": 2,
+        },
+        "health": BREAKER,
+        "ledger": {"flush_interval_ms": 20},
+    }
+    return create_app(settings_from_mapping(raw, env={}, source="<fallback tests>"))
+
+
+@pytest.fixture(scope="session")
+def gateway(app: Starlette) -> Iterator[BackgroundServer]:
+    with BackgroundServer(app) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh(emulators: dict[str, EmulatorServer], app: Starlette, gateway: BackgroundServer) -> None:
+    for server in emulators.values():
+        server.reset()
+    app.state.gateway.dispatcher.router.health = HealthBook(BreakerPolicy(**BREAKER))
+
+
+@pytest.fixture
+def client(gateway: BackgroundServer) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=f"{gateway.base_url}/v1", api_key=MASTER_KEY, max_retries=0) as c:
+        yield c
+
+
+def hits(server: EmulatorServer) -> list[float]:
+    """When the emulator received each chat request (monotonic seconds)."""
+    return [r["time"] for r in server.received("/chat/completions")]

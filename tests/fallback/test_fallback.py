@@ -1,0 +1,235 @@
+"""Each failure mode, driven through the emulators' faults with the openai SDK as the client:
+what the caller received, how many attempts each target saw and when, and the wall time."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import openai
+import pytest
+
+from polyroute.server import BackgroundServer
+from tests.fallback.conftest import (
+    BACKOFF_S,
+    FIRST_BYTE_S,
+    MASTER_KEY,
+    STREAM_IDLE_S,
+    hits,
+)
+
+ASK = [{"role": "user", "content": "Tell me about fallbacks in three sentences."}]
+
+
+def _call(client: openai.OpenAI, model: str = "main", **kwargs):
+    started = time.monotonic()
+    raw = client.chat.completions.with_raw_response.create(model=model, messages=ASK, **kwargs)
+    return raw, time.monotonic() - started
+
+
+def _stream_text(client: openai.OpenAI, model: str = "main") -> tuple[str, list]:
+    chunks = list(
+        client.chat.completions.create(
+            model=model, messages=ASK, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices), chunks
+
+
+def test_429_with_short_retry_after_waits_and_retries_the_same_target(client, emulators) -> None:
+    emulators["openai"].inject(status=429, retry_after=1)
+    raw, wall = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "openai"
+    assert raw.headers["x-polyroute-attempts"] == "2"
+    first, second = hits(emulators["openai"])
+    assert second - first >= 1.0  # Retry-After honoured
+    assert hits(emulators["mistral"]) == []
+    assert 1.0 <= wall < 2.5
+
+
+def test_429_without_retry_after_fails_over_at_once(client, emulators) -> None:
+    emulators["openai"].inject(status=429)
+    raw, wall = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "mistral"
+    assert len(hits(emulators["openai"])) == 1 and len(hits(emulators["mistral"])) == 1
+    assert wall < 0.5
+
+
+def test_429_with_a_long_retry_after_fails_over_instead_of_waiting(client, emulators) -> None:
+    emulators["openai"].inject(status=429, retry_after=60)
+    raw, wall = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "mistral"
+    assert len(hits(emulators["openai"])) == 1
+    assert wall < 0.5
+
+
+def test_500_once_is_retried_on_the_same_target_after_a_backoff(client, emulators) -> None:
+    emulators["openai"].inject(status=500)
+    raw, _ = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "openai"
+    first, second = hits(emulators["openai"])
+    assert second - first >= BACKOFF_S / 2  # jittered backoff: between half and all of it
+    assert hits(emulators["mistral"]) == []
+
+
+def test_persistent_503_costs_one_retry_then_fails_over(client, emulators) -> None:
+    emulators["openai"].inject(status=503, count=50)
+    raw, wall = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "mistral"
+    assert raw.headers["x-polyroute-attempts"] == "3"
+    assert len(hits(emulators["openai"])) == 2
+    assert wall < 1.0
+
+
+def test_reset_before_headers_is_retried(client, emulators) -> None:
+    emulators["openai"].inject(reset=True)
+    raw, _ = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "openai"
+    assert len(hits(emulators["openai"])) == 2
+
+
+def test_no_response_at_all_times_out_and_fails_over(client, emulators) -> None:
+    emulators["openai"].inject(latency_ms=10_000)
+    raw, wall = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "mistral"
+    assert len(hits(emulators["openai"])) == 1  # a timeout is not retried on the same target
+    assert FIRST_BYTE_S <= wall < FIRST_BYTE_S + 1
+
+
+def test_slow_first_token_fails_over_before_any_byte_is_sent(client, emulators) -> None:
+    emulators["openai"].inject(first_token_delay_ms=10_000)
+    started = time.monotonic()
+    text, chunks = _stream_text(client)
+    wall = time.monotonic() - started
+    assert text and chunks[-1].usage is not None
+    assert len(hits(emulators["mistral"])) == 1
+    assert wall < FIRST_BYTE_S + 1.5
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"cut_after_chunks": 3},
+        {"stall_after_chunks": 3, "stall_ms": 30_000},
+        {"malformed_after_chunks": 3},
+    ],
+    ids=["cut", "stall", "malformed"],
+)
+def test_broken_stream_is_continued_on_a_prefill_target(client, emulators, fault) -> None:
+    """The client receives one answer: the primary's start, the secondary's continuation."""
+    emulators["openai"].inject(**fault)
+    started = time.monotonic()
+    text, chunks = _stream_text(client)
+    wall = time.monotonic() - started
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    continued = emulators["mistral"].received("/chat/completions")
+    assert len(continued) == 1
+    prefix = continued[0]["body"]["messages"][-1]
+    assert prefix["role"] == "assistant" and prefix["prefix"] is True
+    assert text.startswith(prefix["content"]) and len(text) > len(prefix["content"])
+    assert text.count(prefix["content"]) == 1  # nothing sent twice
+    assert wall < STREAM_IDLE_S + 2
+
+
+def test_broken_stream_without_a_prefill_target_ends_with_an_error(client, emulators) -> None:
+    emulators["openai"].inject(cut_after_chunks=3)
+    stream = client.chat.completions.create(model="noprefill", messages=ASK, stream=True)
+    received = []
+    with pytest.raises(openai.APIError):
+        for chunk in stream:
+            received.append(chunk)
+    assert received  # content had been sent before the error
+    assert hits(emulators["groq"]) == []  # a target that cannot continue is not asked
+
+
+def test_missing_done_is_finalised_promptly_with_usage(client, emulators) -> None:
+    emulators["openai"].inject(no_done=True)
+    started = time.monotonic()
+    text, chunks = _stream_text(client)
+    assert text and chunks[-1].usage is not None
+    assert time.monotonic() - started < 1.5
+    assert hits(emulators["mistral"]) == []
+
+
+def test_context_length_fails_over_to_a_larger_context_target(client, emulators) -> None:
+    emulators["openai"].inject(context_length=True)
+    raw, _ = _call(client, model="bigctx")
+    assert raw.headers["x-polyroute-provider"] == "mistral"
+    assert raw.headers["x-polyroute-model"] == "mistral-small-latest"
+    # gpt-4o has the same 128k window as gpt-4o-mini: skipped, not tried.
+    assert [r["body"]["model"] for r in emulators["openai"].received("/chat/completions")] == [
+        "gpt-4o-mini"
+    ]
+
+
+def test_content_filter_refusal_is_passed_on_not_failed_over(client, emulators) -> None:
+    emulators["openai"].inject(content_filter=True)
+    raw, _ = _call(client)
+    assert raw.parse().choices[0].finish_reason == "content_filter"
+    assert raw.headers["x-polyroute-attempts"] == "1"
+    assert hits(emulators["mistral"]) == []
+
+
+def test_caller_errors_are_not_retried_or_failed_over(client, emulators) -> None:
+    emulators["openai"].inject(status=400)
+    with pytest.raises(openai.BadRequestError):
+        _call(client)
+    assert len(hits(emulators["openai"])) == 1 and hits(emulators["mistral"]) == []
+
+
+def test_a_primary_that_goes_down_and_comes_back(client, emulators) -> None:
+    """Two failed attempts open its circuit: traffic leaves without touching it, then one
+    probe after the cool-down finds it healthy and traffic returns."""
+    emulators["openai"].inject(status=503, count=2)
+    raw, _ = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "mistral"
+    assert len(hits(emulators["openai"])) == 2
+
+    for _ in range(3):  # circuit open: the primary is not even tried
+        raw, wall = _call(client)
+        assert raw.headers["x-polyroute-provider"] == "mistral"
+        assert raw.headers["x-polyroute-attempts"] == "1"
+        assert wall < 0.5
+    assert len(hits(emulators["openai"])) == 2
+
+    time.sleep(1.1)  # the cool-down passes: the next call is the probe, and it succeeds
+    raw, _ = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "openai"
+    raw, _ = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "openai"
+    assert len(hits(emulators["openai"])) == 4
+
+
+def test_the_response_names_the_model_that_answered(client, emulators) -> None:
+    emulators["openai"].inject(status=429)
+    raw, _ = _call(client)
+    assert raw.parse().model.startswith("mistral-small")
+    assert raw.headers["x-polyroute-decision"].startswith("route=main;strategy=ordered")
+
+
+def test_accounting_after_failover(client, emulators, gateway: BackgroundServer) -> None:
+    emulators["openai"].inject(status=429)
+    raw, _ = _call(client)
+    request_id = raw.headers["x-request-id"]
+    cost = raw.headers["x-polyroute-cost-usd"]
+    record = None
+    with httpx.Client(
+        base_url=gateway.base_url, headers={"Authorization": f"Bearer {MASTER_KEY}"}
+    ) as http:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            response = http.get(f"/v1/usage/calls/{request_id}")
+            if response.status_code == 200:
+                record = response.json()
+                break
+            time.sleep(0.05)
+    assert record is not None, "the call was not recorded"
+    attempts = record["attempt_records"]
+    assert [a["provider"] for a in attempts] == ["openai", "mistral"]
+    assert attempts[0]["error_kind"] == "rate_limited" and float(attempts[0]["cost_usd"]) == 0
+    assert attempts[1]["status"] == "ok" and float(attempts[1]["cost_usd"]) > 0
+    assert record["provider"] == "mistral" and record["attempts"] == 2
+    usage = raw.parse().usage
+    assert record["input_tokens"] == usage.prompt_tokens
+    assert record["output_tokens"] == usage.completion_tokens
+    assert float(record["cost_usd"]) == pytest.approx(float(cost)) and float(cost) > 0
