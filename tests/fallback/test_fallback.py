@@ -233,3 +233,25 @@ def test_accounting_after_failover(client, emulators, gateway: BackgroundServer)
     assert record["input_tokens"] == usage.prompt_tokens
     assert record["output_tokens"] == usage.completion_tokens
     assert float(record["cost_usd"]) == pytest.approx(float(cost)) and float(cost) > 0
+
+
+def test_client_disconnect_cancels_a_non_streaming_upstream_call(
+    gateway: BackgroundServer, emulators
+) -> None:
+    """The client gives up while the provider is still working: the gateway drops the
+    upstream request instead of letting the provider generate an answer nobody reads."""
+    emulators["openai"].inject(latency_ms=800)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{gateway.base_url}/v1/chat/completions",
+            json={"model": "openai/gpt-4o-mini", "messages": ASK},
+            headers={"Authorization": f"Bearer {MASTER_KEY}"},
+            timeout=0.3,
+        )
+    deadline = time.monotonic() + 3
+    outcome = None
+    while time.monotonic() < deadline and outcome is None:
+        entries = emulators["openai"].received("/chat/completions")
+        outcome = entries[-1].get("outcome") if entries else None
+        time.sleep(0.05)
+    assert outcome == "client_disconnected"

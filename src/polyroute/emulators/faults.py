@@ -341,6 +341,9 @@ async def apply_before_headers(
     if fault is None:
         return None
     await sleep_ms(fault.latency_ms, state)
+    if fault.latency_ms and (request.transport is None or request.transport.is_closing()):
+        # The caller gave up while we "worked": note it, as a provider's logs would.
+        RequestLog.set_outcome(request, "client_disconnected")
     if fault.reset:
         abort_connection(request)
         return web.Response(status=499)

@@ -30,7 +30,14 @@ from polyroute.canonical import ChatRequest, ImagePart, StreamEvent, StreamFailu
 from polyroute.errors import InvalidRequest, PolyrouteError
 from polyroute.gateway.calls import CallInfo, new_request_id
 from polyroute.gateway.targets import Target
-from polyroute.inbound.http import error_headers, json_response, read_json, sse_response
+from polyroute.inbound.http import (
+    ClientGone,
+    cancel_on_disconnect,
+    error_headers,
+    json_response,
+    read_json,
+    sse_response,
+)
 from polyroute.inbound.state import GatewayState
 from polyroute.wire.anthropic import (
     AnthropicStreamEncoder,
@@ -60,6 +67,8 @@ def anthropic_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Respon
             return await handler(request, state, info)
         except PolyrouteError as exc:
             return error_response(exc, info)
+        except ClientGone:
+            return Response(status_code=499)  # nobody is listening; nginx's "client closed"
         except Exception:
             log.exception("internal error", extra={"request_id": info.request_id})
             return error_response(PolyrouteError("The gateway failed to handle the request."), info)
@@ -82,7 +91,9 @@ async def messages(request: Request, state: GatewayState, info: CallInfo) -> Res
     if chat.stream:
         events = await dispatcher.stream(chat, info, lambda a, t: a.chat_stream(chat, t.model))
         return sse_response(_frames(events, AnthropicStreamEncoder()), _headers(info))
-    response = await dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))
+    response = await cancel_on_disconnect(
+        request, info, dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))
+    )
     return json_response(encode_messages_response(response), headers=_headers(info))
 
 

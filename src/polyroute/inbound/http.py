@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -89,3 +90,35 @@ def error_headers(exc: PolyrouteError, info: CallInfo) -> dict[str, str]:
     if isinstance(exc, UpstreamError) and exc.retry_after is not None:
         headers["retry-after"] = f"{exc.retry_after:g}"
     return headers
+
+
+T = TypeVar("T")
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its answer was ready."""
+
+
+async def cancel_on_disconnect(request: Request, info: CallInfo, work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``, cancelling it (and so its upstream request) if the client disconnects.
+
+    Streams get this from the server; a non-streaming call would otherwise keep the provider
+    generating (and billing) an answer nobody will read.
+    """
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not task.done():
+            info.client_disconnected = True
+            task.cancel()
+        watcher.cancel()
+    if task.cancelled():
+        raise ClientGone
+    return task.result()
+
+
+async def _disconnected(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass

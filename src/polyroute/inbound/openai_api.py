@@ -15,7 +15,14 @@ from starlette.responses import Response
 from polyroute.canonical import StreamEvent, StreamFailure
 from polyroute.errors import PolyrouteError
 from polyroute.gateway.calls import CallInfo, new_request_id
-from polyroute.inbound.http import error_headers, json_response, read_json, sse_response
+from polyroute.inbound.http import (
+    ClientGone,
+    cancel_on_disconnect,
+    error_headers,
+    json_response,
+    read_json,
+    sse_response,
+)
 from polyroute.inbound.state import GatewayState
 from polyroute.wire.openai import (
     ChunkEncoder,
@@ -43,6 +50,8 @@ def openai_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]
             return await handler(request, state, info)
         except PolyrouteError as exc:
             return error_response(exc, info)
+        except ClientGone:
+            return Response(status_code=499)  # nobody is listening; nginx's "client closed"
         except Exception:
             log.exception("internal error", extra={"request_id": info.request_id})
             return error_response(PolyrouteError("The gateway failed to handle the request."), info)
@@ -62,7 +71,9 @@ async def chat_completions(request: Request, state: GatewayState, info: CallInfo
         return sse_response(
             _openai_frames(events, ChunkEncoder(chat.include_usage)), info.headers()
         )
-    response = await dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))
+    response = await cancel_on_disconnect(
+        request, info, dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))
+    )
     return json_response(encode_chat_response(response), headers=info.headers())
 
 
@@ -72,7 +83,9 @@ async def fim_completions(request: Request, state: GatewayState, info: CallInfo)
     if fim.stream:
         events = await dispatcher.stream(fim, info, lambda a, t: a.fim_stream(fim, t.model))
         return sse_response(_openai_frames(events, ChunkEncoder(fim.include_usage)), info.headers())
-    response = await dispatcher.call(fim, info, lambda a, t: a.fim(fim, t.model))
+    response = await cancel_on_disconnect(
+        request, info, dispatcher.call(fim, info, lambda a, t: a.fim(fim, t.model))
+    )
     return json_response(encode_chat_response(response), headers=info.headers())
 
 
