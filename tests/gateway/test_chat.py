@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import openai
 import pytest
@@ -107,3 +108,18 @@ def test_json_schema_mode(client: openai.OpenAI, family: Family) -> None:
     )
     data = json.loads(reply.choices[0].message.content or "")
     assert isinstance(data["name"], str) and isinstance(data["age"], int)
+
+
+def test_cost_header_and_stream_usage_cost(client: openai.OpenAI, family: Family) -> None:
+    raw = client.chat.completions.with_raw_response.create(model=family.chat, messages=HELLO)
+    header = Decimal(raw.headers["x-polyroute-cost-usd"])
+    assert header >= 0
+    chunks = list(
+        client.chat.completions.create(
+            model=family.chat, messages=HELLO, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    usage = chunks[-1].usage
+    assert usage is not None
+    # The one extra field polyroute adds: the stream's cost, exact, as a decimal string.
+    assert Decimal(usage.model_extra["cost_usd"]) == header

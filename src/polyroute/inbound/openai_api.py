@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -46,7 +47,8 @@ def openai_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]
         state: GatewayState = request.app.state.gateway
         info = CallInfo(new_request_id())
         try:
-            state.auth.authenticate(request)
+            request.state.principal = principal = await state.auth.authenticate(request)
+            info.key_id = principal.key_id
             return await handler(request, state, info)
         except PolyrouteError as exc:
             return error_response(exc, info)
@@ -68,9 +70,10 @@ async def chat_completions(request: Request, state: GatewayState, info: CallInfo
     dispatcher = state.dispatcher
     if chat.stream:
         events = await dispatcher.stream(chat, info, lambda a, t: a.chat_stream(chat, t.model))
-        return sse_response(
-            _openai_frames(events, ChunkEncoder(chat.include_usage)), info.headers()
+        frames = _openai_frames(
+            events, ChunkEncoder(chat.include_usage), lambda: dispatcher.cost_usd(info)
         )
+        return sse_response(frames, info.headers())
     response = await cancel_on_disconnect(
         request, info, dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))
     )
@@ -82,7 +85,10 @@ async def fim_completions(request: Request, state: GatewayState, info: CallInfo)
     dispatcher = state.dispatcher
     if fim.stream:
         events = await dispatcher.stream(fim, info, lambda a, t: a.fim_stream(fim, t.model))
-        return sse_response(_openai_frames(events, ChunkEncoder(fim.include_usage)), info.headers())
+        frames = _openai_frames(
+            events, ChunkEncoder(fim.include_usage), lambda: dispatcher.cost_usd(info)
+        )
+        return sse_response(frames, info.headers())
     response = await cancel_on_disconnect(
         request, info, dispatcher.call(fim, info, lambda a, t: a.fim(fim, t.model))
     )
@@ -107,16 +113,13 @@ async def list_models(request: Request, state: GatewayState, info: CallInfo) -> 
 
 
 async def _openai_frames(
-    events: AsyncIterator[StreamEvent], encoder: ChunkEncoder
+    events: AsyncIterator[StreamEvent], encoder: ChunkEncoder, cost: Callable[[], Decimal]
 ) -> AsyncIterator[bytes]:
-    failed = False
     async for event in events:
         frame = encoder.encode(event)
         if frame:
             yield frame
         if isinstance(event, StreamFailure):
-            failed = True
             log.warning("stream failed after start: %s", event.error.message)
-            break
-    if not failed:
-        yield encoder.done()
+            return
+    yield encoder.done(f"{cost().normalize():f}" if encoder.wants_usage else None)

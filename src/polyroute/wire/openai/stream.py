@@ -195,13 +195,23 @@ class ChunkEncoder:
         """Zero or more complete ``data: {...}\\n\\n`` frames for ``event``."""
         return self._dispatch[type(event)](event)
 
-    def done(self) -> bytes:
-        """The usage chunk (when asked for and known), then ``data: [DONE]``."""
-        if not (self.include_usage and self._usage is not None):
+    @property
+    def wants_usage(self) -> bool:
+        return self.include_usage and self._usage is not None
+
+    def done(self, cost_usd: str | None = None) -> bytes:
+        """The usage chunk (when asked for and known), then ``data: [DONE]``.
+
+        ``cost_usd``, when given, rides in the usage object as polyroute's one extra field.
+        """
+        if not self.wants_usage:
             return b"data: [DONE]\n\n"
         if not self._head:
             self._begin(StreamStart(id=_new_id(), model="", created=int(time.time())))
-        usage = orjson.dumps(encode_usage(self._usage))
+        encoded = encode_usage(self._usage)  # type: ignore[arg-type]
+        if cost_usd is not None:
+            encoded["cost_usd"] = cost_usd
+        usage = orjson.dumps(encoded)
         return self._head + b'],"usage":' + usage + b"}\n\ndata: [DONE]\n\n"
 
     # -- per event --------------------------------------------------------------------
