@@ -16,8 +16,9 @@ from polyroute.emulators import EmulatorServer
 from polyroute.server import serve
 
 DEMO_KEY = "sk-polyroute-demo"
-DEMO_PROVIDERS = ("mistral", "openai", "groq", "openrouter")
+DEMO_PROVIDERS = ("mistral", "openai", "anthropic", "gemini", "groq", "openrouter")
 DEMO_ROUTES = {"demo": ["mistral/mistral-small-latest", "openai/gpt-4o-mini"]}
+"""Plus the built-in ``auto`` route, tiered over whichever of these providers are configured."""
 
 
 def demo_config(base_urls: dict[str, str], database_url: str) -> dict[str, object]:
@@ -45,12 +46,19 @@ curl:
     -d '{{"model": "mistral/mistral-small-latest",
          "messages": [{{"role": "user", "content": "Hello"}}]}}'
 
-openai SDK:
+openai SDK (model "auto" picks a small, flagship or code model per prompt):
   from openai import OpenAI
   client = OpenAI(base_url="{url}/v1", api_key="{DEMO_KEY}")
   reply = client.chat.completions.create(
-      model="demo", messages=[{{"role": "user", "content": "Hello"}}])
+      model="auto", messages=[{{"role": "user", "content": "Hello"}}])
   print(reply.choices[0].message.content)
+
+anthropic SDK (served here by Gemini):
+  import anthropic
+  client = anthropic.Anthropic(base_url="{url}", api_key="{DEMO_KEY}")
+  message = client.messages.create(model="gemini/gemini-2.5-flash", max_tokens=200,
+      messages=[{{"role": "user", "content": "Hello"}}])
+  print(message.content[0].text)
 
 Ctrl-C stops it."""
 

@@ -118,6 +118,9 @@ _CODE_PHRASES = (
     "write a program",
     "write a function",
     "write a script",
+    "function that",
+    "function to",
+    "method that",
 )
 _REASONING = frozenset(
     [
