@@ -117,6 +117,17 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    from polyroute.keys.cli import run
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"polyroute keys: {exc}", file=sys.stderr)
+        return 2
+    return run(args, settings.database_url)
+
+
 def _count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
@@ -158,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--provider", help="only this provider's models")
     models.add_argument("--config", help="YAML config file whose catalog overrides apply")
     models.set_defaults(run=_models)
+
+    from polyroute.keys.cli import add_parser as add_keys_parser
+
+    add_keys_parser(commands)
+    commands.choices["keys"].set_defaults(run=_keys)
     return parser
 
 

@@ -27,7 +27,9 @@ from pydantic import (
 )
 
 from polyroute.catalog.model import Capability
+from polyroute.keys.config import KeysConfig
 from polyroute.ledger.config import LedgerConfig
+from polyroute.limits.config import LimitsConfig
 from polyroute.providers.registry import PROVIDERS, provider_type
 from polyroute.providers.spec import ProviderSpec
 
@@ -209,6 +211,8 @@ class FileConfig(_Strict):
     health: HealthConfig = HealthConfig()
     ledger: LedgerConfig = LedgerConfig()
     server: ServerConfig = ServerConfig()
+    keys: KeysConfig = KeysConfig()
+    limits: LimitsConfig = LimitsConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +243,9 @@ class Settings:
     health: HealthConfig = field(default_factory=HealthConfig)
     ledger: LedgerConfig = field(default_factory=LedgerConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
+    keys: KeysConfig = field(default_factory=KeysConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    """Resolved: ``backend`` is always set."""
 
 
 def interpolate(value: Any, env: Mapping[str, str], path: str = "") -> Any:
@@ -350,6 +357,10 @@ def _resolve(config: FileConfig, env: Mapping[str, str], source: str) -> Setting
                     "is not configured (add it under providers, or set its API key variable)"
                 )
     master_key = config.master_key or env.get("POLYROUTE_MASTER_KEY") or None
+    try:
+        limits = config.limits.resolved(config.redis_url)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: limits.backend: {exc}") from None
     return Settings(
         source=source,
         master_key=master_key,
@@ -363,4 +374,6 @@ def _resolve(config: FileConfig, env: Mapping[str, str], source: str) -> Setting
         health=config.health,
         ledger=config.ledger,
         server=config.server,
+        keys=config.keys.resolved(env),
+        limits=limits,
     )

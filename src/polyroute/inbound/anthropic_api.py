@@ -63,7 +63,8 @@ def anthropic_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Respon
         state: GatewayState = request.app.state.gateway
         info = CallInfo(new_request_id())
         try:
-            state.auth.authenticate(request)
+            request.state.principal = principal = await state.auth.authenticate(request)
+            info.key_id = principal.key_id
             return await handler(request, state, info)
         except PolyrouteError as exc:
             return error_response(exc, info)

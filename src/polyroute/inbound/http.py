@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 import orjson
@@ -19,28 +19,41 @@ from polyroute.errors import (
     UpstreamError,
 )
 from polyroute.gateway.calls import CallInfo
+from polyroute.keys import MASTER, KeyStore, Principal, looks_like_secret
 
 
 class Authenticator:
-    """Checks the caller's polyroute key (``Authorization: Bearer`` or ``x-api-key``)."""
+    """Who is calling (``Authorization: Bearer`` or ``x-api-key``): the master key or a virtual key.
 
-    def __init__(self, master_key: str | None) -> None:
+    The master key is checked first (a constant-time compare), then the virtual key, from
+    ``KeyStore.verify``'s in-process cache. With no master key the gateway is open: any
+    caller is the master, unless it presents a valid virtual key (whose limits then apply).
+    """
+
+    def __init__(self, master_key: str | None, keys: KeyStore | None = None) -> None:
         self._master = master_key.encode() if master_key else None
+        self.keys = keys
 
     @property
     def open(self) -> bool:
         return self._master is None
 
-    def authenticate(self, request: Request) -> None:
-        if self._master is None:
-            return
+    async def authenticate(self, request: Request) -> Principal:
         key = _presented_key(request)
+        master = self._master
+        if key is not None and master is not None and hmac.compare_digest(key.encode(), master):
+            return MASTER
+        if key is not None and self.keys is not None and looks_like_secret(key):
+            found = await self.keys.verify(key)
+            if found is not None:
+                return Principal(found.id, found.tenant, found)
+        if self._master is None:
+            return MASTER
         if key is None:
             raise Unauthorized(
                 "Missing API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`."
             )
-        if not hmac.compare_digest(key.encode(), self._master):
-            raise Unauthorized("Incorrect API key provided.")
+        raise Unauthorized("Incorrect API key provided.")
 
 
 def _presented_key(request: Request) -> str | None:
@@ -99,26 +112,28 @@ class ClientGone(Exception):
     """The client closed the connection before its answer was ready."""
 
 
-async def cancel_on_disconnect(request: Request, info: CallInfo, work: Coroutine[Any, Any, T]) -> T:
-    """Run ``work``, cancelling it (and so its upstream request) if the client disconnects.
+async def cancel_on_disconnect(request: Request, info: CallInfo, work: Awaitable[T]) -> T:
+    """Await ``work``, cancelling it (and so its upstream request) if the client disconnects.
 
     Streams get this from the server; a non-streaming call would otherwise keep the provider
-    generating (and billing) an answer nobody will read.
+    generating (and billing) an answer nobody will read. One watcher task per call.
     """
-    task = asyncio.ensure_future(work)
-    watcher = asyncio.ensure_future(_disconnected(request))
+    task = asyncio.current_task()
+    assert task is not None
+    watcher = asyncio.get_running_loop().create_task(_cancel_when_gone(request, info, task))
     try:
-        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+        return await work
+    except asyncio.CancelledError:
+        if not info.client_disconnected:
+            raise
+        task.uncancel()
+        raise ClientGone from None
     finally:
-        if not task.done():
-            info.client_disconnected = True
-            task.cancel()
         watcher.cancel()
-    if task.cancelled():
-        raise ClientGone
-    return task.result()
 
 
-async def _disconnected(request: Request) -> None:
+async def _cancel_when_gone(request: Request, info: CallInfo, task: asyncio.Task[Any]) -> None:
     while (await request.receive())["type"] != "http.disconnect":
         pass
+    info.client_disconnected = True
+    task.cancel()

@@ -51,9 +51,8 @@ Handler = Callable[[Request, Ledger, str | None], Awaitable[Response]]
 
 
 async def master_principal(request: Request) -> str | None:
-    """Today's rule: only the master key is accepted, and it sees everything."""
-    request.app.state.gateway.auth.authenticate(request)
-    return None
+    """The master key sees everything; a virtual key sees only its own calls."""
+    return (await request.app.state.gateway.auth.authenticate(request)).key_id
 
 
 def usage_routes(principal_of: PrincipalResolver = master_principal) -> list[Route]:
