@@ -18,22 +18,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from polyroute.adapters.base import Adapter
-from polyroute.adapters.http import create_session
-from polyroute.adapters.registry import adapter_for
 from polyroute.canonical import ModelInfo
 from polyroute.catalog import load_catalog
-from polyroute.config import Settings
+from polyroute.config import ConfigError, Settings
 from polyroute.errors import InvalidRequest, PolyrouteError
 from polyroute.gateway.calls import CallInfo, new_request_id
 from polyroute.gateway.dispatch import Dispatcher
+from polyroute.gateway.pool import ProviderPool
 from polyroute.gateway.retry import RetryPolicy
 from polyroute.gateway.targets import Target, TargetResolver
 from polyroute.inbound import anthropic_api, openai_api
+from polyroute.inbound.admin_api import admin_routes
 from polyroute.inbound.http import Authenticator, json_response
 from polyroute.inbound.state import GatewayState
 from polyroute.inbound.usage_api import usage_routes
+from polyroute.keys import KeyCipher, KeyStore, ProviderKeyStore
 from polyroute.ledger import Ledger, LedgerRecorder
+from polyroute.limits import Gatekeeper
 from polyroute.routing.health import BreakerPolicy, HealthBook
 from polyroute.routing.router import Router
 
@@ -77,25 +78,30 @@ class GatewayApp(Starlette):
 
 def create_app(settings: Settings) -> Starlette:
     health = HealthBook(BreakerPolicy(**settings.health.model_dump()))
+    try:
+        cipher = KeyCipher.from_setting(settings.keys.encryption_keys)
+    except ValueError as exc:
+        raise ConfigError(f"{settings.source}: keys.encryption_keys: {exc}") from None
     router = Router(settings, load_catalog(settings.catalog or None), health=health)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # The ledger opens first and closes last, so no call's record is lost.
         app.state.ledger = ledger = await Ledger.aopen(settings.database_url, settings.ledger)
-        adapters: dict[str, Adapter] = {}
-        for name, provider in settings.providers.items():
-            session = create_session(settings.timeouts.connect)
-            adapters[name] = adapter_for(provider, session, settings.timeouts)
+        app.state.keys = keys = KeyStore(ledger.engine, cache_seconds=settings.keys.cache_seconds)
+        app.state.provider_keys = tenant_keys = ProviderKeyStore(ledger.engine, cipher)
+        gatekeeper = Gatekeeper.from_config(settings.limits, settings.redis_url)
+        app.state.pool = pool = ProviderPool(settings.providers, settings.timeouts, tenant_keys)
         app.state.gateway = GatewayState(
-            auth=Authenticator(settings.master_key),
+            auth=Authenticator(settings.master_key, keys),
             dispatcher=Dispatcher(
                 router,
                 TargetResolver(settings),
-                adapters,
+                pool,
                 RetryPolicy(settings.retries),
                 settings.timeouts,
                 recorder=LedgerRecorder(ledger, lambda p, m, u: router.cost(Target(p, m), u)),
+                gatekeeper=gatekeeper,
             ),
             max_request_bytes=settings.server.max_request_bytes,
             started_at=time.time(),
@@ -104,8 +110,8 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            for adapter in adapters.values():
-                await adapter.aclose()
+            await pool.aclose()
+            await gatekeeper.aclose()
             await ledger.aclose()
 
     proxied = {
@@ -120,6 +126,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/v1/models", openai_api.openai_endpoint(openai_api.list_models), methods=["GET"]),
         Route("/health", _health, methods=["GET"]),
         *usage_routes(),
+        *admin_routes(),
     ]
     return GatewayApp(
         routes=routes,

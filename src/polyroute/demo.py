@@ -6,7 +6,6 @@ provider's wire format, listening on a free loopback port.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import tempfile
 
@@ -78,7 +77,3 @@ async def run_demo(host: str, port: int) -> None:
             for emulator in emulators:
                 with contextlib.suppress(Exception):
                     await emulator.astop()
-
-
-if __name__ == "__main__":
-    asyncio.run(run_demo("127.0.0.1", 4000))

@@ -240,7 +240,7 @@ def test_client_disconnect_cancels_a_non_streaming_upstream_call(
 ) -> None:
     """The client gives up while the provider is still working: the gateway drops the
     upstream request instead of letting the provider generate an answer nobody reads."""
-    emulators["openai"].inject(latency_ms=800)
+    emulators["openai"].inject(latency_ms=2000)
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(
             f"{gateway.base_url}/v1/chat/completions",

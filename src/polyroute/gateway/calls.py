@@ -14,6 +14,8 @@ from polyroute.errors import UpstreamError
 from polyroute.gateway.targets import Target
 
 if TYPE_CHECKING:
+    from polyroute.keys import Principal
+    from polyroute.limits import Admission
     from polyroute.routing.decision import RouteDecision
 
 
@@ -53,6 +55,10 @@ class CallInfo:
     started: float = field(default_factory=time.monotonic)
     received_at: float = field(default_factory=time.time)
     key_id: str | None = None
+    principal: Principal | None = None
+    """Who is calling; None before authentication (and in tests that skip it)."""
+    admission: Admission | None = None
+    """What the caller's budgets and rate limits reserved for this call."""
     stream: bool = False
     decision: RouteDecision | None = None
     attempts: list[Attempt] = field(default_factory=list)

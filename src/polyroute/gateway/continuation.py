@@ -90,7 +90,7 @@ class StreamGuard:
             raise
         finally:
             await _close(events)
-            self._dispatcher.finish(info)
+            await self._dispatcher.finish(info)
 
     def _observe(self, event: StreamEvent, attempt: Attempt) -> None:
         if isinstance(event, TextDelta):
@@ -130,7 +130,7 @@ class StreamGuard:
                 continue
             if not dispatcher.router.health.allow(target):
                 continue
-            adapter = dispatcher.adapter(target)
+            adapter = await dispatcher.adapter(target, self._info)
             attempt = self._info.begin(target, adapter.unsupported_params(continued))
             attempt.continuation = True
             self._continued_on.add(target)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import TypeVar
 
@@ -28,8 +28,11 @@ from polyroute.config import TimeoutConfig
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.gateway.calls import Attempt, CallInfo
 from polyroute.gateway.continuation import StreamGuard
+from polyroute.gateway.pool import ProviderPool
 from polyroute.gateway.retry import RetryPolicy
 from polyroute.gateway.targets import Target, TargetResolver
+from polyroute.limits import Gatekeeper
+from polyroute.limits.estimate import reservation
 from polyroute.routing.decision import RouteDecision
 from polyroute.routing.router import Router
 
@@ -45,14 +48,16 @@ class Dispatcher:
         self,
         router: Router,
         resolver: TargetResolver,
-        adapters: Mapping[str, Adapter],
+        pool: ProviderPool,
         retry: RetryPolicy,
         timeouts: TimeoutConfig,
         recorder: Recorder | None = None,
+        gatekeeper: Gatekeeper | None = None,
     ) -> None:
         self.router = router
         self._resolver = resolver
-        self._adapters = adapters
+        self._pool = pool
+        self._gatekeeper = gatekeeper
         self._retry = retry
         self._total = timeouts.total
         self._first_event = timeouts.first_byte
@@ -69,9 +74,22 @@ class Dispatcher:
             info.decision = self.router.decide(request, request.model)
         return info.decision
 
-    def finish(self, info: CallInfo) -> None:
-        """Close the call's books: timings, health and latency, then the ledger."""
+    async def admit(self, request: AnyRequest, info: CallInfo, decision: RouteDecision) -> None:
+        """The caller's model allow-list, rate limits and budgets, before any provider call."""
+        principal = info.principal
+        if principal is None:
+            return
+        principal.require(request.model)
+        if self._gatekeeper is not None and principal.key is not None:
+            usd, tokens = reservation(self.router, decision.targets, request)
+            info.admission = await self._gatekeeper.admit(principal, usd, tokens)
+
+    async def finish(self, info: CallInfo) -> None:
+        """Close the call's books: settle what was reserved, then write the ledger."""
         info.ended = time.monotonic()
+        if info.admission is not None and self._gatekeeper is not None:
+            tokens = sum(a.usage.total_tokens for a in info.attempts if a.usage)
+            await self._gatekeeper.settle(info.admission, self.cost_usd(info), tokens)
         if self.recorder is not None:
             self.recorder(info)
 
@@ -84,6 +102,8 @@ class Dispatcher:
         """
         try:
             decision = self.decide(request, info)
+            if record:
+                await self.admit(request, info, decision)
 
             async def once(adapter: Adapter, target: Target, attempt: Attempt) -> T:
                 result = await send(adapter, target)
@@ -101,7 +121,7 @@ class Dispatcher:
             raise
         finally:
             if record:
-                self.finish(info)
+                await self.finish(info)
 
     async def stream(
         self, request: ChatRequest | FimRequest, info: CallInfo, open_stream: OpenStream
@@ -114,6 +134,7 @@ class Dispatcher:
         info.stream = True
         try:
             decision = self.decide(request, info)
+            await self.admit(request, info, decision)
 
             async def once(
                 adapter: Adapter, target: Target, attempt: Attempt
@@ -150,7 +171,7 @@ class Dispatcher:
             first, events = await self._run(request, info, decision.targets, once)
         except BaseException as exc:
             info.error = exc
-            self.finish(info)
+            await self.finish(info)
             raise
         guard = StreamGuard(self, request, info)
         return guard.run(first, events)
@@ -168,7 +189,7 @@ class Dispatcher:
         for target in targets:
             if context_floor is not None and not self._larger_context(target, context_floor):
                 continue
-            adapter = self._adapters[target.provider]
+            adapter = await self._pool.adapter(target.provider, info.principal)
             tries = 0
             while True:
                 if not self.router.health.allow(target):
@@ -233,8 +254,8 @@ class Dispatcher:
             Decimal(0),
         )
 
-    def adapter(self, target: Target) -> Adapter:
-        return self._adapters[target.provider]
+    async def adapter(self, target: Target, info: CallInfo) -> Adapter:
+        return await self._pool.adapter(target.provider, info.principal)
 
     def _context_window(self, target: Target) -> int | None:
         entry = self.router.entry(target)

@@ -136,6 +136,7 @@ async def put_provider_key(request: Request) -> Response:
     stored = await asyncio.to_thread(
         store.put, body.tenant, body.provider, body.api_key.get_secret_value()
     )
+    _forget(request, stored.tenant, stored.provider)
     log.info("stored the %s key of tenant %s", stored.provider, stored.tenant)
     return json_response(_stored_json(stored), 201)
 
@@ -153,8 +154,16 @@ async def delete_provider_key(request: Request) -> Response:
         raise InvalidRequest(
             f"Tenant {tenant!r} has no {provider!r} key.", status=404, code="not_found"
         )
+    _forget(request, tenant, provider)
     log.info("deleted the %s key of tenant %s", provider, tenant)
     return json_response({"tenant": tenant, "provider": provider, "deleted": True})
+
+
+def _forget(request: Request, tenant: str, provider: str) -> None:
+    """This replica uses the new key at once; others within the pool's cache time."""
+    pool = getattr(request.app.state, "pool", None)
+    if pool is not None:
+        pool.forget(tenant, provider)
 
 
 def _keys(request: Request) -> KeyStore:

@@ -47,8 +47,8 @@ def openai_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]
         state: GatewayState = request.app.state.gateway
         info = CallInfo(new_request_id())
         try:
-            request.state.principal = principal = await state.auth.authenticate(request)
-            info.key_id = principal.key_id
+            principal = await state.auth.authenticate(request)
+            info.key_id, info.principal = principal.key_id, principal
             return await handler(request, state, info)
         except PolyrouteError as exc:
             return error_response(exc, info)

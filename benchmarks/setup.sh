@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install the benchmark's system tools (idempotent): nginx + echo module (upstream), wrk (load).
+set -euo pipefail
+
+need=()
+command -v nginx >/dev/null || need+=(nginx)
+[ -e /usr/share/nginx/modules-available/mod-http-echo.conf ] \
+  || [ -e /usr/lib/nginx/modules/ngx_http_echo_module.so ] || need+=(libnginx-mod-http-echo)
+command -v wrk >/dev/null || need+=(wrk)
+command -v taskset >/dev/null || need+=(util-linux)
+
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  # Do not let the package start the system nginx service on port 80.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+nginx -v
+wrk -v 2>&1 | head -1 || true
+ls /usr/lib/nginx/modules/ngx_http_echo_module.so

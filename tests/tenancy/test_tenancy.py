@@ -1,0 +1,200 @@
+"""Virtual keys, budgets, limits and per-tenant provider keys, through a running gateway."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import openai
+import pytest
+from cryptography.fernet import Fernet
+
+from polyroute.app import create_app
+from polyroute.config import settings_from_mapping
+from polyroute.emulators import EmulatorServer
+from polyroute.server import BackgroundServer
+
+MASTER = "sk-tenancy-master"
+TENANT_MISTRAL_KEY = "sk-tenant-a-mistral-0123456789abcdef"
+OPENAI = "openai/gpt-4o-mini"
+ASK = [{"role": "user", "content": "hello"}]
+
+
+@pytest.fixture(scope="module")
+def emulators() -> Iterator[dict[str, EmulatorServer]]:
+    servers = {
+        "openai": EmulatorServer("openai").start_in_thread(),
+        # Only tenant A's own key opens this provider: the configured default key is refused.
+        "mistral": EmulatorServer("mistral", api_key=TENANT_MISTRAL_KEY).start_in_thread(),
+    }
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(emulators: dict[str, EmulatorServer]) -> Iterator[BackgroundServer]:
+    raw = {
+        "master_key": MASTER,
+        "database_url": "sqlite://",
+        "providers": {
+            "openai": {"api_key": "sk-default-openai", "base_url": emulators["openai"].base_url},
+            "mistral": {"api_key": "sk-default-mistral", "base_url": emulators["mistral"].base_url},
+        },
+        "keys": {"encryption_keys": Fernet.generate_key().decode(), "cache_seconds": 0},
+        "limits": {"backend": "memory"},
+        "ledger": {"flush_interval_ms": 20},
+    }
+    app = create_app(settings_from_mapping(raw, env={}, source="<tenancy tests>"))
+    with BackgroundServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def admin(gateway: BackgroundServer) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {MASTER}"}
+    with httpx.Client(base_url=gateway.base_url, headers=headers, timeout=10) as client:
+        yield client
+
+
+def _new_key(admin: httpx.Client, **fields: object) -> str:
+    response = admin.post("/v1/admin/keys", json={"name": "test", **fields})
+    assert response.status_code == 201, response.text
+    return str(response.json()["secret"])
+
+
+def _client(gateway: BackgroundServer, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{gateway.base_url}/v1", api_key=key, max_retries=0)
+
+
+def test_a_virtual_key_calls_and_sees_only_its_own_usage(gateway, admin, emulators) -> None:
+    mine, theirs = _new_key(admin), _new_key(admin)
+    raw = _client(gateway, mine).chat.completions.with_raw_response.create(
+        model=OPENAI, messages=ASK
+    )
+    request_id = raw.headers["x-request-id"]
+    _client(gateway, theirs).chat.completions.create(model=OPENAI, messages=ASK)
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if admin.get(f"/v1/usage/calls/{request_id}").status_code == 200:
+            break
+        time.sleep(0.05)
+    with httpx.Client(base_url=gateway.base_url) as http:
+        own = http.get(f"/v1/usage/calls/{request_id}", headers={"Authorization": f"Bearer {mine}"})
+        other = http.get(
+            f"/v1/usage/calls/{request_id}", headers={"Authorization": f"Bearer {theirs}"}
+        )
+        listed = http.get("/v1/usage/calls", headers={"Authorization": f"Bearer {theirs}"})
+    assert own.status_code == 200 and own.json()["key_id"]
+    assert other.status_code == 404  # another key's call does not exist for it
+    assert request_id not in listed.text
+
+
+def test_virtual_keys_cannot_use_the_admin_api(gateway) -> None:
+    with httpx.Client(base_url=gateway.base_url) as http:
+        response = http.get(
+            "/v1/admin/keys", headers={"Authorization": f"Bearer {_new_key_via(gateway)}"}
+        )
+    assert response.status_code == 403
+
+
+def _new_key_via(gateway: BackgroundServer) -> str:
+    with httpx.Client(
+        base_url=gateway.base_url, headers={"Authorization": f"Bearer {MASTER}"}
+    ) as c:
+        return _new_key(c)
+
+
+def test_model_allow_list(gateway, admin) -> None:
+    key = _new_key(admin, allowed_models=["openai/*"])
+    client = _client(gateway, key)
+    assert client.chat.completions.create(model=OPENAI, messages=ASK).choices
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        client.chat.completions.create(model="mistral/mistral-small-latest", messages=ASK)
+    assert caught.value.code == "model_not_allowed"
+
+
+def test_revoked_key_is_refused(gateway, admin) -> None:
+    key = _new_key(admin)
+    key_id = next(
+        k["id"]
+        for k in admin.get("/v1/admin/keys").json()["data"]
+        if k["prefix"] and key.startswith(k["prefix"])
+    )
+    assert admin.delete(f"/v1/admin/keys/{key_id}").status_code == 200
+    with pytest.raises(openai.AuthenticationError):
+        _client(gateway, key).chat.completions.create(model=OPENAI, messages=ASK)
+
+
+def test_budget_holds_under_concurrency_and_refuses_before_any_provider_call(
+    gateway, admin, emulators
+) -> None:
+    """A budget that fits a few worst-case calls: 20 concurrent calls spend at most it, and
+    the refused ones never reach the provider."""
+    worst = (
+        64 * 0.6 / 1e6 + 10 * 0.15 / 1e6
+    )  # max_tokens 64 at gpt-4o-mini output price, plus input
+    key = _new_key(admin, budget_total_usd=f"{worst * 3.5:.10f}")
+    client = _client(gateway, key)
+    before = len(emulators["openai"].received("/chat/completions"))
+
+    def call(_: int) -> str:
+        try:
+            client.chat.completions.create(model=OPENAI, messages=ASK, max_tokens=64)
+            return "ok"
+        except openai.APIStatusError as exc:
+            return f"{exc.status_code}:{exc.code}"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(call, range(20)))
+    admitted = outcomes.count("ok")
+    assert 1 <= admitted <= 20
+    assert set(outcomes) <= {"ok", "402:insufficient_quota"}
+    assert len(emulators["openai"].received("/chat/completions")) - before == admitted
+    spent_row = admin.get("/v1/usage/summary", params={"group_by": "key"}).json()
+    assert spent_row  # and the ledger knows what was spent
+    # Every admitted call cost far less than its worst case, so settling freed headroom:
+    # at least the three worst cases fit, and nothing past the budget was spent.
+    assert admitted >= 3
+
+
+def test_rpm_limit(gateway, admin) -> None:
+    key = _new_key(admin, rpm=2)
+    client = _client(gateway, key)
+    client.chat.completions.create(model=OPENAI, messages=ASK)
+    client.chat.completions.create(model=OPENAI, messages=ASK)
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(model=OPENAI, messages=ASK)
+    assert caught.value.code == "rate_limit_exceeded"
+    assert int(caught.value.response.headers["retry-after"]) >= 1
+
+
+def test_tenant_provider_key_is_used_for_that_tenant_only(
+    gateway, admin, emulators, caplog
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    stored = admin.post(
+        "/v1/admin/provider-keys",
+        json={"tenant": "team-a", "provider": "mistral", "api_key": TENANT_MISTRAL_KEY},
+    )
+    assert stored.status_code == 201
+    team_a = _client(gateway, _new_key(admin, tenant="team-a"))
+    team_b = _client(gateway, _new_key(admin, tenant="team-b"))
+    master = _client(gateway, MASTER)
+
+    assert team_a.chat.completions.create(
+        model="mistral/mistral-small-latest", messages=ASK
+    ).choices
+    for other in (team_b, master):  # the default key is refused by this provider
+        with pytest.raises(openai.APIStatusError) as caught:
+            other.chat.completions.create(model="mistral/mistral-small-latest", messages=ASK)
+        assert caught.value.status_code == 502
+        assert TENANT_MISTRAL_KEY not in str(caught.value.body)
+
+    listed = admin.get("/v1/admin/provider-keys", params={"tenant": "team-a"})
+    assert TENANT_MISTRAL_KEY not in stored.text + listed.text
+    assert TENANT_MISTRAL_KEY not in caplog.text
