@@ -8,14 +8,13 @@ adapter gives (a cut, stalled, malformed or ``error``-carrying stream ends in
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any, NoReturn
 
 import aiohttp
 import orjson
 
-from polyroute.adapters.http import transport_errors
+from polyroute.adapters.http import Upstream, transport_errors
 from polyroute.adapters.prefill import (
     prefix_text,
     strip_echo,
@@ -75,6 +74,9 @@ class AnthropicAdapter:
             self._headers["x-api-key"] = provider.api_key
         self._session = session
         self._timeouts = timeouts
+        self._upstream = Upstream(
+            self.provider, session, self._headers, timeouts.first_byte, decode_error
+        )
 
     def unsupported_params(self, request: ChatRequest) -> list[str]:
         dropped = [name for name, is_set in _UNSUPPORTED.items() if is_set(request)]
@@ -132,31 +134,12 @@ class AnthropicAdapter:
         return UpstreamError(kind, f"{self.provider}: {what}", self.provider, 502)
 
     async def _post_json(self, path: str, body: dict[str, Any]) -> Any:
-        with transport_errors(self.provider):
-            async with asyncio.timeout(self._timeouts.first_byte):
-                async with self._session.post(
-                    self._base + path, data=orjson.dumps(body), headers=self._headers
-                ) as response:
-                    raw = await response.read()
-                    if response.status >= 400:
-                        raise decode_error(response.status, raw, self.provider, response.headers)
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise self._error("response was not JSON") from None
+        return await self._upstream.post_json(self._base + path, body)
 
     async def _stream(
         self, body: dict[str, Any], decoder: AnthropicStreamDecoder
     ) -> AsyncIterator[StreamEvent]:
-        with transport_errors(self.provider):
-            async with asyncio.timeout(self._timeouts.first_byte):
-                response = await self._session.post(
-                    self._base + "/v1/messages", data=orjson.dumps(body), headers=self._headers
-                )
-                if response.status >= 400:
-                    async with response:
-                        raw = await response.read()
-                    raise decode_error(response.status, raw, self.provider, response.headers)
+        response = await self._upstream.open_stream(self._base + "/v1/messages", body)
         async with response:
             async for event in self._events(response, decoder):
                 yield event

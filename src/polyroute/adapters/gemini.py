@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
@@ -22,7 +21,7 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
-from polyroute.adapters.http import transport_errors
+from polyroute.adapters.http import Upstream, transport_errors
 from polyroute.adapters.openai_compat import auth_headers
 from polyroute.canonical import (
     ChatRequest,
@@ -57,9 +56,11 @@ class GeminiAdapter:
     ) -> None:
         self.provider = provider.name
         self._base = provider.base_url.rstrip("/")
-        self._headers = auth_headers(provider)
         self._session = session
         self._timeouts = timeouts
+        self._upstream = Upstream(
+            self.provider, session, auth_headers(provider), timeouts.first_byte, decode_error
+        )
 
     def unsupported_params(self, request: ChatRequest) -> list[str]:
         """Set fields Gemini has no slot for; they are not sent."""
@@ -128,31 +129,10 @@ class GeminiAdapter:
         )
 
     async def _post_json(self, url: str, body: dict[str, Any]) -> Any:
-        with transport_errors(self.provider):
-            async with asyncio.timeout(self._timeouts.first_byte):
-                async with self._session.post(
-                    url, data=orjson.dumps(body), headers=self._headers
-                ) as response:
-                    raw = await response.read()
-                    if response.status >= 400:
-                        raise decode_error(response.status, raw, self.provider, response.headers)
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(
-                UpstreamKind.SERVER, f"{self.provider}: response was not JSON", self.provider, 502
-            ) from None
+        return await self._upstream.post_json(url, body)
 
     async def _stream(self, url: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
-        with transport_errors(self.provider):
-            async with asyncio.timeout(self._timeouts.first_byte):
-                response = await self._session.post(
-                    url, data=orjson.dumps(body), headers=self._headers
-                )
-                if response.status >= 400:
-                    async with response:
-                        raw = await response.read()
-                    raise decode_error(response.status, raw, self.provider, response.headers)
+        response = await self._upstream.open_stream(url, body)
         async with response:
             async for event in self._events(response):
                 yield event

@@ -6,10 +6,14 @@ Lower-layer exceptions (aiohttp, timeouts) become ``UpstreamError`` in exactly o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
+import orjson
 
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.wire.sse import StreamStalled
@@ -59,3 +63,50 @@ def transport_errors(provider: str, *, started: bool = False) -> Iterator[None]:
         raise UpstreamError(
             kind, f"{provider}: connection failed ({reason})", provider, 502
         ) from None
+
+
+ErrorDecoder = Callable[[int, bytes, str, Mapping[str, str]], UpstreamError]
+"""A protocol's reading of an error response: status, body, provider, headers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """One provider's address book: how to POST to it and how to read its errors."""
+
+    provider: str
+    session: aiohttp.ClientSession
+    headers: Mapping[str, str]
+    first_byte: float
+    """Seconds to wait for the response headers (the whole body, when not streaming)."""
+    decode_error: ErrorDecoder
+
+    async def post_json(self, url: str, body: dict[str, Any]) -> Any:
+        """POST ``body``, return the JSON answer or raise the provider's error."""
+        with transport_errors(self.provider):
+            async with (
+                asyncio.timeout(self.first_byte),
+                self.session.post(url, data=orjson.dumps(body), headers=self.headers) as response,
+            ):
+                raw = await response.read()
+                if response.status >= 400:
+                    raise self.decode_error(response.status, raw, self.provider, response.headers)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise UpstreamError(
+                UpstreamKind.SERVER, f"{self.provider}: response was not JSON", self.provider, 502
+            ) from None
+
+    async def open_stream(self, url: str, body: dict[str, Any]) -> aiohttp.ClientResponse:
+        """POST ``body`` and return the streaming response once its headers say 2xx; the
+        caller closes it."""
+        with transport_errors(self.provider):
+            async with asyncio.timeout(self.first_byte):
+                response = await self.session.post(
+                    url, data=orjson.dumps(body), headers=self.headers
+                )
+                if response.status >= 400:
+                    async with response:
+                        raw = await response.read()
+                    raise self.decode_error(response.status, raw, self.provider, response.headers)
+        return response

@@ -7,7 +7,6 @@ self-hosted servers; what differs between them is the provider's declared dialec
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from polyroute.adapters.dialect import (
     apply_fim_dialect,
     dropped_params,
 )
-from polyroute.adapters.http import transport_errors
+from polyroute.adapters.http import Upstream, transport_errors
 from polyroute.adapters.prefill import prefix_text, strip_echo, strip_echo_response
 from polyroute.canonical import (
     ChatRequest,
@@ -66,9 +65,11 @@ class OpenAICompatAdapter:
         self.provider = provider.name
         self._dialect = provider.spec.openai
         self._base = provider.base_url
-        self._headers = auth_headers(provider)
         self._session = session
         self._timeouts = timeouts
+        self._upstream = Upstream(
+            self.provider, session, auth_headers(provider), timeouts.first_byte, decode_error
+        )
 
     def unsupported_params(self, request: ChatRequest) -> list[str]:
         return dropped_params(request, self._dialect)
@@ -146,31 +147,10 @@ class OpenAICompatAdapter:
             ) from None
 
     async def _post_json(self, path: str, body: dict[str, Any]) -> Any:
-        with transport_errors(self.provider):
-            async with asyncio.timeout(self._timeouts.first_byte):
-                async with self._session.post(
-                    self._base + path, data=orjson.dumps(body), headers=self._headers
-                ) as response:
-                    raw = await response.read()
-                    if response.status >= 400:
-                        raise decode_error(response.status, raw, self.provider, response.headers)
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(
-                UpstreamKind.SERVER, f"{self.provider}: response was not JSON", self.provider, 502
-            ) from None
+        return await self._upstream.post_json(self._base + path, body)
 
     async def _stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
-        with transport_errors(self.provider):
-            async with asyncio.timeout(self._timeouts.first_byte):
-                response = await self._session.post(
-                    self._base + path, data=orjson.dumps(body), headers=self._headers
-                )
-                if response.status >= 400:
-                    async with response:
-                        raw = await response.read()
-                    raise decode_error(response.status, raw, self.provider, response.headers)
+        response = await self._upstream.open_stream(self._base + path, body)
         async with response:
             async for event in self._events(response):
                 yield event

@@ -28,10 +28,11 @@ from starlette.responses import Response
 from polyroute.adapters.base import Adapter
 from polyroute.canonical import ChatRequest, ImagePart, StreamEvent, StreamFailure
 from polyroute.errors import InvalidRequest, PolyrouteError
-from polyroute.gateway.calls import CallInfo, new_request_id
+from polyroute.gateway.calls import CallInfo
 from polyroute.gateway.targets import Target
 from polyroute.inbound.http import (
-    ClientGone,
+    Handler,
+    api_endpoint,
     cancel_on_disconnect,
     error_headers,
     json_response,
@@ -48,7 +49,6 @@ from polyroute.wire.anthropic import (
 
 log = logging.getLogger("polyroute.inbound")
 
-Handler = Callable[[Request, GatewayState, CallInfo], Awaitable[Response]]
 
 _MESSAGE_FRAMING = 4
 _IMAGE_TOKENS = 1600
@@ -58,23 +58,7 @@ _COUNT_MAX_TOKENS = 1 << 30
 
 def anthropic_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Authenticate, run the handler, and render any failure in Anthropic's envelope."""
-
-    async def endpoint(request: Request) -> Response:
-        state: GatewayState = request.app.state.gateway
-        info = CallInfo(new_request_id())
-        try:
-            principal = await state.auth.authenticate(request)
-            info.key_id, info.principal = principal.key_id, principal
-            return await handler(request, state, info)
-        except PolyrouteError as exc:
-            return error_response(exc, info)
-        except ClientGone:
-            return Response(status_code=499)  # nobody is listening; nginx's "client closed"
-        except Exception:
-            log.exception("internal error", extra={"request_id": info.request_id})
-            return error_response(PolyrouteError("The gateway failed to handle the request."), info)
-
-    return endpoint
+    return api_endpoint(handler, error_response)
 
 
 def _headers(info: CallInfo) -> dict[str, str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import math
-from collections.abc import AsyncIterator, Awaitable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from polyroute.errors import (
     PolyrouteError,
     Unauthorized,
 )
-from polyroute.gateway.calls import CallInfo
+from polyroute.gateway.calls import CallInfo, new_request_id
 from polyroute.keys import MASTER, KeyStore, Principal, looks_like_secret
 
 
@@ -107,6 +108,9 @@ def error_headers(exc: PolyrouteError, info: CallInfo) -> dict[str, str]:
     return headers
 
 
+if TYPE_CHECKING:
+    from polyroute.inbound.state import GatewayState
+
 T = TypeVar("T")
 
 
@@ -151,3 +155,32 @@ async def _cancel_when_gone(request: Request, info: CallInfo, task: asyncio.Task
         pass
     info.client_disconnected = True
     task.cancel()
+
+
+Handler = Callable[[Request, "GatewayState", CallInfo], Awaitable[Response]]
+ErrorRenderer = Callable[[PolyrouteError, CallInfo], Response]
+
+_log = logging.getLogger("polyroute.inbound")
+
+
+def api_endpoint(
+    handler: Handler, render_error: ErrorRenderer
+) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, run the handler, and render any failure with the API's own envelope."""
+
+    async def endpoint(request: Request) -> Response:
+        state: GatewayState = request.app.state.gateway
+        info = CallInfo(new_request_id())
+        try:
+            principal = await state.auth.authenticate(request)
+            info.key_id, info.principal = principal.key_id, principal
+            return await handler(request, state, info)
+        except PolyrouteError as exc:
+            return render_error(exc, info)
+        except ClientGone:
+            return Response(status_code=499)  # nobody is listening; nginx's "client closed"
+        except Exception:
+            _log.exception("internal error", extra={"request_id": info.request_id})
+            return render_error(PolyrouteError("The gateway failed to handle the request."), info)
+
+    return endpoint

@@ -15,9 +15,10 @@ from starlette.responses import Response
 
 from polyroute.canonical import StreamEvent, StreamFailure
 from polyroute.errors import PolyrouteError
-from polyroute.gateway.calls import CallInfo, new_request_id
+from polyroute.gateway.calls import CallInfo
 from polyroute.inbound.http import (
-    ClientGone,
+    Handler,
+    api_endpoint,
     cancel_on_disconnect,
     error_headers,
     json_response,
@@ -37,28 +38,10 @@ from polyroute.wire.openai import (
 
 log = logging.getLogger("polyroute.inbound")
 
-Handler = Callable[[Request, GatewayState, CallInfo], Awaitable[Response]]
-
 
 def openai_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Authenticate, run the handler, and render any failure in OpenAI's envelope."""
-
-    async def endpoint(request: Request) -> Response:
-        state: GatewayState = request.app.state.gateway
-        info = CallInfo(new_request_id())
-        try:
-            principal = await state.auth.authenticate(request)
-            info.key_id, info.principal = principal.key_id, principal
-            return await handler(request, state, info)
-        except PolyrouteError as exc:
-            return error_response(exc, info)
-        except ClientGone:
-            return Response(status_code=499)  # nobody is listening; nginx's "client closed"
-        except Exception:
-            log.exception("internal error", extra={"request_id": info.request_id})
-            return error_response(PolyrouteError("The gateway failed to handle the request."), info)
-
-    return endpoint
+    return api_endpoint(handler, error_response)
 
 
 def error_response(exc: PolyrouteError, info: CallInfo) -> Response:
