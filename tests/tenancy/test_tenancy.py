@@ -198,3 +198,38 @@ def test_tenant_provider_key_is_used_for_that_tenant_only(
     listed = admin.get("/v1/admin/provider-keys", params={"tenant": "team-a"})
     assert TENANT_MISTRAL_KEY not in stored.text + listed.text
     assert TENANT_MISTRAL_KEY not in caplog.text
+
+
+def test_a_stored_key_that_cannot_be_decrypted_is_refused_not_replaced(emulators) -> None:
+    """Restarted with other encryption keys, the gateway refuses the tenant's calls (503)
+    instead of silently paying for them with the operator's key."""
+    database = "sqlite:///" + __import__("tempfile").mkdtemp() + "/keys.db"
+
+    def app_with(encryption_key: str):
+        raw = {
+            "master_key": MASTER,
+            "database_url": database,
+            "providers": {
+                "mistral": {"api_key": "sk-default", "base_url": emulators["mistral"].base_url}
+            },
+            "keys": {"encryption_keys": encryption_key, "cache_seconds": 0},
+        }
+        return create_app(settings_from_mapping(raw, env={}, source="<restart test>"))
+
+    with BackgroundServer(app_with(Fernet.generate_key().decode())) as first:
+        admin_headers = {"Authorization": f"Bearer {MASTER}"}
+        with httpx.Client(base_url=first.base_url, headers=admin_headers) as admin:
+            admin.post(
+                "/v1/admin/provider-keys",
+                json={"tenant": "team-c", "provider": "mistral", "api_key": TENANT_MISTRAL_KEY},
+            ).raise_for_status()
+            key = _new_key(admin, tenant="team-c")
+    with (
+        BackgroundServer(app_with(Fernet.generate_key().decode())) as second,
+        pytest.raises(openai.APIStatusError) as caught,
+    ):
+        _client(second, key).chat.completions.create(
+            model="mistral/mistral-small-latest", messages=ASK
+        )
+    assert caught.value.status_code == 503
+    assert caught.value.code == "provider_key_unavailable"

@@ -21,6 +21,8 @@ from polyroute.adapters.base import Adapter
 from polyroute.adapters.http import create_session
 from polyroute.adapters.registry import adapter_for
 from polyroute.config import ResolvedProvider, TimeoutConfig
+from polyroute.errors import PolyrouteError
+from polyroute.keys.crypto import EncryptionNotConfigured, UndecryptableKey
 
 if TYPE_CHECKING:
     from polyroute.keys import Principal, ProviderKeyStore
@@ -55,7 +57,17 @@ class ProviderPool:
         cache_key = (principal.tenant, provider)
         cached = self._tenant.get(cache_key)
         if cached is None or cached[0] < time.monotonic():
-            stored = await asyncio.to_thread(self._tenant_keys.get, principal.tenant, provider)
+            try:
+                stored = await asyncio.to_thread(self._tenant_keys.get, principal.tenant, provider)
+            except (EncryptionNotConfigured, UndecryptableKey):
+                # Refuse rather than quietly fall back to the operator's key: the tenant
+                # brought its own so that its calls are billed to its own account.
+                raise PolyrouteError(
+                    f"The {provider} key stored for this tenant cannot be decrypted with the "
+                    "gateway's configured encryption keys.",
+                    status=503,
+                    code="provider_key_unavailable",
+                ) from None
             tenant_adapter = None
             if stored:
                 own = dataclasses.replace(self._providers[provider], api_key=stored)
