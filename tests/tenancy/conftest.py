@@ -1,0 +1,6 @@
+from tests.keys.services import (  # noqa: F401  (fixtures)
+    postgres_admin,
+    postgres_url,
+    redis_prefix,
+    redis_url,
+)
