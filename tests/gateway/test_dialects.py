@@ -144,4 +144,4 @@ def test_each_provider_gets_its_auth_header(
 
 def test_models_lists_routes(client: openai.OpenAI) -> None:
     ids = {m.id for m in client.models.list()}
-    assert "fallback" in ids
+    assert {"fallback", "auto"} <= ids
