@@ -145,3 +145,11 @@ def test_each_provider_gets_its_auth_header(
 def test_models_lists_routes(client: openai.OpenAI) -> None:
     ids = {m.id for m in client.models.list()}
     assert {"fallback", "auto"} <= ids
+
+
+def test_dropped_field_names_cannot_inject_headers(client: openai.OpenAI) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model=BY_NAME["openai"].chat, messages=HELLO, extra_body={"a\r\nx-injected: 1": True}
+    )
+    assert "x-injected" not in raw.headers
+    assert raw.headers["x-polyroute-dropped-params"] == "a??x-injected??1"

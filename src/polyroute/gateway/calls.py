@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +27,14 @@ _ids = random.Random(os.urandom(16))
 
 def new_request_id() -> str:
     return f"req_{_ids.getrandbits(96):024x}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def _header_safe(name: str) -> str:
+    """A client-chosen field name, fit for a header value (no CR/LF, no commas)."""
+    return _UNSAFE.sub("?", name[:64])
 
 
 @dataclass(slots=True)
@@ -95,7 +104,7 @@ class CallInfo:
                 headers["x-polyroute-route"] = self.decision.route
             headers["x-polyroute-decision"] = self.decision.header_value()
         if self.dropped:
-            headers["x-polyroute-dropped-params"] = ",".join(self.dropped)
+            headers["x-polyroute-dropped-params"] = ",".join(map(_header_safe, self.dropped))
         if self.cost_usd is not None:
             headers["x-polyroute-cost-usd"] = f"{self.cost_usd.normalize():f}"
         return headers
