@@ -22,7 +22,7 @@ import random
 from decimal import Decimal
 
 from polyroute.canonical import ChatRequest, FimRequest, Usage
-from polyroute.catalog import Catalog, Cost, ModelEntry, estimate_cost
+from polyroute.catalog import Catalog, Cost, ModelEntry, estimate_cost, usage_cost
 from polyroute.config import RouteConfig, Settings
 from polyroute.errors import InvalidRequest
 from polyroute.gateway.targets import Target, TargetResolver
@@ -36,6 +36,7 @@ from polyroute.routing.latency import LatencyBook
 from polyroute.routing.tiers import default_auto_route, tier_order
 
 AUTO = "auto"
+_ENTRY_CACHE = 4096
 
 
 def _target(name: str) -> Target:
@@ -58,6 +59,8 @@ class Router:
         self._rng = rng or random.Random()
         self._resolver = TargetResolver(settings)
         self._kinds = {name: p.spec.name for name, p in settings.providers.items()}
+        self._entries: dict[Target, ModelEntry | None] = {}
+        """Catalog lookups by target: several per request (screening, pricing, budgets)."""
         self.routes: dict[str, RouteConfig] = dict(settings.routes)
         if AUTO not in self.routes:
             auto = default_auto_route(settings.providers)
@@ -66,18 +69,25 @@ class Router:
 
     def entry(self, target: Target) -> ModelEntry | None:
         """The catalog entry for a target, by provider name, then by provider kind."""
+        try:
+            return self._entries[target]
+        except KeyError:
+            pass
         found = self.catalog.get(target.provider, target.model)
         kind = self._kinds.get(target.provider)
         if found is None and kind is not None and kind != target.provider:
             found = self.catalog.get(kind, target.model)
+        if len(self._entries) >= _ENTRY_CACHE:
+            self._entries.clear()  # client-chosen model names must not grow it forever
+        self._entries[target] = found
         return found
 
     def cost(self, target: Target, usage: Usage) -> Cost:
         """List-price cost of a call to ``target`` (by provider name, then provider kind)."""
         entry = self.entry(target)
-        if entry is None:
-            return self.catalog.cost(target.provider, target.model, usage)
-        return self.catalog.cost(entry.provider, entry.model, usage)
+        if entry is None or entry.prices is None:
+            return Cost(Decimal(0), self.catalog.version, priced=False)
+        return Cost(usage_cost(entry.prices, usage), self.catalog.version, priced=True)
 
     def decide(self, request: ChatRequest | FimRequest, model_name: str) -> RouteDecision:
         features = extract_features(request)
