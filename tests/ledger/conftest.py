@@ -1,9 +1,7 @@
 """Ledger fixtures: a fresh, migrated database per test, on SQLite and on PostgreSQL.
 
-PostgreSQL is ``POLYROUTE_TEST_POSTGRES_URL`` (default: the local server's ``test``
-database); each test gets a schema of its own, dropped afterwards. When the server is
-unreachable, PostgreSQL cases skip with the reason — except under ``CI=true``, where a
-missing service is a failure.
+PostgreSQL comes from ``tests/services.py``: a schema of the test's own, dropped afterwards;
+skipped with the reason when unreachable, a failure under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -16,51 +14,21 @@ from itertools import count
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 
 from polyroute.ledger import CallRecord, Ledger, LedgerConfig, create_ledger_engine, migrate
+from tests.services import postgres_admin, postgres_url  # noqa: F401  (fixtures)
 
-PG_URL = os.environ.get("POLYROUTE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[Engine]:
-    engine = create_ledger_engine(
-        make_url(PG_URL).update_query_dict({"connect_timeout": "3"}).render_as_string(False)
-    )
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        engine.dispose()
-        reason = f"PostgreSQL unreachable at {PG_URL} ({exc.orig}); set POLYROUTE_TEST_POSTGRES_URL"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     """An empty database (no tables yet): a SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/ledger.db"
-        return
-    admin: Engine = request.getfixturevalue("postgres_admin")
-    schema = "ledger_test_" + os.urandom(6).hex()
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        return f"sqlite:///{tmp_path}/ledger.db"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

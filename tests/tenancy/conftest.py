@@ -1,4 +1,4 @@
-from tests.keys.services import (  # noqa: F401  (fixtures)
+from tests.services import (  # noqa: F401  (fixtures)
     postgres_admin,
     postgres_url,
     redis_prefix,
