@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import orjson
+from multidict import CIMultiDict
+from yarl import URL
 
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.wire.sse import StreamStalled
@@ -29,6 +31,9 @@ def create_session(connect_timeout: float) -> aiohttp.ClientSession:
     )
     return aiohttp.ClientSession(
         connector=connector,
+        # One pool serves every tenant: a cookie a provider sets on one tenant's call must
+        # not ride along on another's (and skipping the jar saves work on every request).
+        cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout),
         auto_decompress=True,
         skip_auto_headers=("User-Agent",),
@@ -65,6 +70,8 @@ def transport_errors(provider: str, *, started: bool = False) -> Iterator[None]:
         ) from None
 
 
+_URL_CACHE = 1024
+
 ErrorDecoder = Callable[[int, bytes, str, Mapping[str, str]], UpstreamError]
 """A protocol's reading of an error response: status, body, provider, headers."""
 
@@ -79,13 +86,28 @@ class Upstream:
     first_byte: float
     """Seconds to wait for the response headers (the whole body, when not streaming)."""
     decode_error: ErrorDecoder
+    _urls: dict[str, URL] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Built once in the form aiohttp wants, not converted again on every request.
+        object.__setattr__(self, "headers", CIMultiDict(self.headers))
+
+    def _url(self, url: str) -> URL:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _URL_CACHE:  # per-model URLs (Gemini) are unbounded in theory
+                self._urls.clear()
+            parsed = self._urls[url] = URL(url)
+        return parsed
 
     async def post_json(self, url: str, body: dict[str, Any]) -> Any:
         """POST ``body``, return the JSON answer or raise the provider's error."""
         with transport_errors(self.provider):
             async with (
                 asyncio.timeout(self.first_byte),
-                self.session.post(url, data=orjson.dumps(body), headers=self.headers) as response,
+                self.session.post(
+                    self._url(url), data=orjson.dumps(body), headers=self.headers
+                ) as response,
             ):
                 raw = await response.read()
                 if response.status >= 400:
@@ -103,7 +125,7 @@ class Upstream:
         with transport_errors(self.provider):
             async with asyncio.timeout(self.first_byte):
                 response = await self.session.post(
-                    url, data=orjson.dumps(body), headers=self.headers
+                    self._url(url), data=orjson.dumps(body), headers=self.headers
                 )
                 if response.status >= 400:
                     async with response:
