@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 
 from polyroute.adapters.anthropic import AnthropicAdapter
+from polyroute.adapters.http import create_session
 from polyroute.canonical import (
     ChatRequest,
     EmbeddingRequest,
@@ -40,7 +40,7 @@ async def emulator() -> AsyncIterator[EmulatorServer]:
 def _adapter(emu: EmulatorServer, key: str = "test-key", idle: float = 5.0) -> AnthropicAdapter:
     provider = ResolvedProvider("anthropic", PROVIDERS["anthropic"], emu.base_url, api_key=key)
     timeouts = TimeoutConfig(first_byte=5, stream_idle=idle)
-    return AnthropicAdapter(provider, aiohttp.ClientSession(), timeouts)
+    return AnthropicAdapter(provider, create_session(5.0), timeouts)
 
 
 def _chat(text: str = "Hello there", **fields: Any) -> ChatRequest:
@@ -164,7 +164,7 @@ async def test_bad_key_and_unknown_model(emulator: EmulatorServer) -> None:
 
 async def test_unreachable() -> None:
     provider = ResolvedProvider("anthropic", PROVIDERS["anthropic"], "http://127.0.0.1:9", "k")
-    adapter = AnthropicAdapter(provider, aiohttp.ClientSession(), TimeoutConfig(first_byte=2))
+    adapter = AnthropicAdapter(provider, create_session(5.0), TimeoutConfig(first_byte=2))
     try:
         with pytest.raises(UpstreamError) as info:
             await adapter.chat(_chat(), MODEL)

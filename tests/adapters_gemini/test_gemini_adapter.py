@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import aiohttp
 import orjson
 import pytest
 from aiohttp import web
 
 from polyroute.adapters.gemini import GeminiAdapter
+from polyroute.adapters.http import create_session
 from polyroute.adapters.registry import ADAPTERS
 from polyroute.canonical import (
     ChatRequest,
@@ -51,7 +51,7 @@ async def emulator() -> AsyncIterator[EmulatorServer]:
 def _adapter(base_url: str, idle: float = 5.0, key: str = KEY) -> GeminiAdapter:
     provider = ResolvedProvider("gemini", PROVIDERS["gemini"], base_url, api_key=key)
     return GeminiAdapter(
-        provider, aiohttp.ClientSession(), TimeoutConfig(first_byte=5, stream_idle=idle)
+        provider, create_session(5.0), TimeoutConfig(first_byte=5, stream_idle=idle)
     )
 
 

@@ -151,7 +151,7 @@ def test_control_endpoints_over_http(emulators, chat):
     assert chat("groq", {"messages": USER}).status_code == 503
     log = httpx.get(emu.origin + "/_emulator/requests").json()
     assert log[-1]["path"] == "/openai/v1/chat/completions"
-    assert log[-1]["headers"]["Authorization"] == "<redacted>"
+    assert log[-1]["headers"]["authorization"] == "<redacted>"
     assert log[-1]["body"]["messages"] == USER
     assert isinstance(log[-1]["time"], float)
     httpx.post(emu.origin + "/_emulator/reset")

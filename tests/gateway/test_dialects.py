@@ -139,7 +139,7 @@ def test_each_provider_gets_its_auth_header(
 ) -> None:
     client.chat.completions.create(model=family.chat, messages=HELLO)
     received = emulators[family.provider].received("/chat/completions")[-1]
-    assert received["headers"]["Authorization"] == "<redacted>"
+    assert received["headers"]["authorization"] == "<redacted>"
 
 
 def test_models_lists_routes(client: openai.OpenAI) -> None:

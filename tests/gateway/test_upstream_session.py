@@ -28,9 +28,6 @@ async def test_cookies_set_by_a_provider_are_not_sent_back() -> None:
         )
         # A host name: the cookie jar ignores cookies from bare IP addresses.
         url = str(server.make_url("/v1/chat/completions").with_host("localhost"))
-        try:
-            assert await upstream.post_json(url, {"n": 1}) == {"ok": True}
-            assert await upstream.post_json(url, {"n": 2}) == {"ok": True}
-        finally:
-            await session.close()
+        assert await upstream.post_json(url, {"n": 1}) == {"ok": True}
+        assert await upstream.post_json(url, {"n": 2}) == {"ok": True}
     assert seen == [None, None]

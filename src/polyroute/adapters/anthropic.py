@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any, NoReturn
 
-import aiohttp
 import orjson
 
-from polyroute.adapters.http import Upstream, transport_errors
+from polyroute.adapters.http import HttpClient, Upstream, UpstreamStream, transport_errors
 from polyroute.adapters.prefill import (
     prefix_text,
     strip_echo,
@@ -61,7 +60,7 @@ _STOP_GRACE = 0.5
 
 class AnthropicAdapter:
     def __init__(
-        self, provider: ResolvedProvider, session: aiohttp.ClientSession, timeouts: TimeoutConfig
+        self, provider: ResolvedProvider, session: HttpClient, timeouts: TimeoutConfig
     ) -> None:
         self.provider = provider.name
         self._base = provider.base_url.rstrip("/")
@@ -72,7 +71,6 @@ class AnthropicAdapter:
         }
         if provider.api_key:
             self._headers["x-api-key"] = provider.api_key
-        self._session = session
         self._timeouts = timeouts
         self._upstream = Upstream(
             self.provider, session, self._headers, timeouts.first_byte, decode_error
@@ -84,7 +82,7 @@ class AnthropicAdapter:
         return sorted(dropped)
 
     async def aclose(self) -> None:
-        await self._session.close()
+        """Nothing of its own to release: the connections belong to the shared client."""
 
     # -- messages ------------------------------------------------------------------------
 
@@ -147,10 +145,10 @@ class AnthropicAdapter:
                     return
 
     async def _events(
-        self, response: aiohttp.ClientResponse, decoder: AnthropicStreamDecoder
+        self, response: UpstreamStream, decoder: AnthropicStreamDecoder
     ) -> AsyncIterator[StreamEvent]:
         idle = IdleTimeout(self._timeouts.stream_idle)
-        chunks = with_idle_timeout(response.content.iter_any(), idle)
+        chunks = with_idle_timeout(response.chunks(), idle)
         try:
             with transport_errors(self.provider, started=True):
                 async for sse in iter_sse(chunks):

@@ -18,10 +18,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import orjson
 
-from polyroute.adapters.http import Upstream, transport_errors
+from polyroute.adapters.http import HttpClient, Upstream, UpstreamStream, transport_errors
 from polyroute.adapters.openai_compat import auth_headers
 from polyroute.canonical import (
     ChatRequest,
@@ -52,11 +51,10 @@ _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
 class GeminiAdapter:
     def __init__(
-        self, provider: ResolvedProvider, session: aiohttp.ClientSession, timeouts: TimeoutConfig
+        self, provider: ResolvedProvider, session: HttpClient, timeouts: TimeoutConfig
     ) -> None:
         self.provider = provider.name
         self._base = provider.base_url.rstrip("/")
-        self._session = session
         self._timeouts = timeouts
         self._upstream = Upstream(
             self.provider, session, auth_headers(provider), timeouts.first_byte, decode_error
@@ -74,7 +72,7 @@ class GeminiAdapter:
         return sorted(dropped)
 
     async def aclose(self) -> None:
-        await self._session.close()
+        """Nothing of its own to release: the connections belong to the shared client."""
 
     def _url(self, model: str, method: str) -> str:
         return f"{self._base}/{quote(model_resource(model), safe='/')}:{method}"
@@ -139,10 +137,10 @@ class GeminiAdapter:
                 if isinstance(event, StreamFailure):
                     return
 
-    async def _events(self, response: aiohttp.ClientResponse) -> AsyncIterator[StreamEvent]:
+    async def _events(self, response: UpstreamStream) -> AsyncIterator[StreamEvent]:
         decoder = GeminiStreamDecoder(self.provider)
         idle = IdleTimeout(self._timeouts.stream_idle)
-        chunks = with_idle_timeout(response.content.iter_any(), idle)
+        chunks = with_idle_timeout(response.chunks(), idle)
         try:
             with transport_errors(self.provider, started=True):
                 async for sse in iter_sse(chunks):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import aiohttp
 import orjson
 
 from polyroute.adapters.dialect import (
@@ -19,7 +18,7 @@ from polyroute.adapters.dialect import (
     apply_fim_dialect,
     dropped_params,
 )
-from polyroute.adapters.http import Upstream, transport_errors
+from polyroute.adapters.http import HttpClient, Upstream, UpstreamStream, transport_errors
 from polyroute.adapters.prefill import prefix_text, strip_echo, strip_echo_response
 from polyroute.canonical import (
     ChatRequest,
@@ -60,12 +59,11 @@ def auth_headers(provider: ResolvedProvider) -> dict[str, str]:
 
 class OpenAICompatAdapter:
     def __init__(
-        self, provider: ResolvedProvider, session: aiohttp.ClientSession, timeouts: TimeoutConfig
+        self, provider: ResolvedProvider, session: HttpClient, timeouts: TimeoutConfig
     ) -> None:
         self.provider = provider.name
         self._dialect = provider.spec.openai
         self._base = provider.base_url
-        self._session = session
         self._timeouts = timeouts
         self._upstream = Upstream(
             self.provider, session, auth_headers(provider), timeouts.first_byte, decode_error
@@ -75,7 +73,7 @@ class OpenAICompatAdapter:
         return dropped_params(request, self._dialect)
 
     async def aclose(self) -> None:
-        await self._session.close()
+        """Nothing of its own to release: the connections belong to the shared client."""
 
     # -- chat ---------------------------------------------------------------------------
 
@@ -157,11 +155,11 @@ class OpenAICompatAdapter:
                 if isinstance(event, StreamFailure):
                     return
 
-    async def _events(self, response: aiohttp.ClientResponse) -> AsyncIterator[StreamEvent]:
+    async def _events(self, response: UpstreamStream) -> AsyncIterator[StreamEvent]:
         decoder = ChunkDecoder(self.provider)
         progress = _Progress()
         idle = IdleTimeout(self._timeouts.stream_idle)
-        chunks = with_idle_timeout(response.content.iter_any(), idle)
+        chunks = with_idle_timeout(response.chunks(), idle)
         try:
             with transport_errors(self.provider, started=True):
                 async for sse in iter_sse(chunks):

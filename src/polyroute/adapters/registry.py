@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import aiohttp
-
 from polyroute.adapters.anthropic import AnthropicAdapter
 from polyroute.adapters.base import Adapter
 from polyroute.adapters.gemini import GeminiAdapter
+from polyroute.adapters.http import HttpClient
 from polyroute.adapters.openai_compat import OpenAICompatAdapter
 from polyroute.config import ResolvedProvider, TimeoutConfig
 
-AdapterFactory = Callable[[ResolvedProvider, aiohttp.ClientSession, TimeoutConfig], Adapter]
+AdapterFactory = Callable[[ResolvedProvider, HttpClient, TimeoutConfig], Adapter]
 
 ADAPTERS: dict[str, AdapterFactory] = {
     "openai": OpenAICompatAdapter,
@@ -22,6 +21,6 @@ ADAPTERS: dict[str, AdapterFactory] = {
 
 
 def adapter_for(
-    provider: ResolvedProvider, session: aiohttp.ClientSession, timeouts: TimeoutConfig
+    provider: ResolvedProvider, session: HttpClient, timeouts: TimeoutConfig
 ) -> Adapter:
     return ADAPTERS[provider.spec.protocol](provider, session, timeouts)

@@ -145,7 +145,10 @@ _LOG_ENTRY = web.RequestKey("emulator_log_entry", dict)
 
 
 class RequestLog:
-    """Every request an emulator received (control requests excluded), auth redacted."""
+    """Every request an emulator received (control requests excluded), auth redacted.
+
+    Header names are logged lowercased: HTTP does not care how a client spells them, and
+    clients differ (hyper sends ``X-Goog-Api-Key``, aiohttp what it was given)."""
 
     REDACTED = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
 
@@ -155,7 +158,7 @@ class RequestLog:
 
     def record(self, request: web.Request, body: Any) -> None:
         headers = {
-            str(k): ("<redacted>" if k.lower() in self.REDACTED else v)
+            k.lower(): ("<redacted>" if k.lower() in self.REDACTED else v)
             for k, v in request.headers.items()
         }
         entry = {

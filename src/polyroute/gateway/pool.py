@@ -15,10 +15,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-import aiohttp
-
 from polyroute.adapters.base import Adapter
-from polyroute.adapters.http import create_session
+from polyroute.adapters.http import HttpClient, create_session
 from polyroute.adapters.registry import adapter_for
 from polyroute.config import ResolvedProvider, TimeoutConfig
 from polyroute.errors import PolyrouteError
@@ -39,7 +37,7 @@ class ProviderPool:
     ) -> None:
         self._providers = providers
         self._timeouts = timeouts
-        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._sessions: dict[str, HttpClient] = {}
         self._defaults: dict[str, Adapter] = {}
         for name, provider in providers.items():
             session = self._sessions[name] = create_session(timeouts.connect)
@@ -81,5 +79,7 @@ class ProviderPool:
         self._tenant.pop((tenant, provider), None)
 
     async def aclose(self) -> None:
-        for session in self._sessions.values():
-            await session.close()
+        # The clients close their connections when dropped; the adapters hold them too.
+        self._tenant.clear()
+        self._defaults.clear()
+        self._sessions.clear()
