@@ -99,9 +99,7 @@ def _headers(response: rnet.Response) -> dict[str, str]:
     headers = response.headers
     names = {key.decode("latin-1") for key in headers}
     return {
-        name: value.decode("latin-1")
-        for name in names
-        if (value := headers.get(name)) is not None
+        name: value.decode("latin-1") for name in names if (value := headers.get(name)) is not None
     }
 
 
