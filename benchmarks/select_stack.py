@@ -53,6 +53,11 @@ STACKS: dict[str, tuple[str, list[str], dict]] = {
         {"RELAY_JSON": "json"},
     ),
     "c": ("uvicorn + raw ASGI + aiohttp client", [*UVICORN, "raw_asgi:app"], {}),
+    "f": (
+        "uvicorn + raw ASGI + rnet client",
+        [*UVICORN, "raw_asgi:app"],
+        {"RELAY_CLIENT": "rnet"},
+    ),
     "d": (
         "granian (uvloop, st) + Starlette + aiohttp client",
         [*GRANIAN, "starlette_aiohttp:app"],

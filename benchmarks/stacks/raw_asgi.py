@@ -1,8 +1,13 @@
-"""(c) Raw ASGI callable + aiohttp client; served by uvicorn (or granian)."""
+"""(c) Raw ASGI callable + aiohttp client (RELAY_CLIENT=rnet: rnet's); served by uvicorn
+(or granian)."""
 
 from __future__ import annotations
 
-from common import aiohttp_session, relay_aiohttp
+import os
+
+from common import aiohttp_session, relay_aiohttp, relay_rnet, rnet_client
+
+RNET = os.environ.get("RELAY_CLIENT") == "rnet"
 
 HEADERS = [(b"content-type", b"application/json")]
 state: dict = {}
@@ -22,10 +27,11 @@ async def lifespan(receive, send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            state["session"] = aiohttp_session()
+            state["session"] = rnet_client() if RNET else aiohttp_session()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            await state["session"].close()
+            if not RNET:
+                await state["session"].close()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
@@ -38,6 +44,7 @@ async def app(scope, receive, send) -> None:
         await send({"type": "http.response.start", "status": 404, "headers": HEADERS})
         await send({"type": "http.response.body", "body": b"{}"})
         return
-    status, data = await relay_aiohttp(state["session"], await read_body(receive))
+    relay = relay_rnet if RNET else relay_aiohttp
+    status, data = await relay(state["session"], await read_body(receive))
     await send({"type": "http.response.start", "status": status, "headers": HEADERS})
     await send({"type": "http.response.body", "body": data})
