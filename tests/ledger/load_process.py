@@ -48,7 +48,7 @@ class Producer:
 
 
 def run_writer(database_url: str, log_path: str) -> None:
-    ledger = Ledger.open(database_url, LedgerConfig(flush_interval_ms=100))
+    ledger = Ledger.open(database_url, LedgerConfig(flush_interval_ms=20))
     producer = Producer(log_path)
     producer.ready()
     while True:  # about 5,000 records a second, until SIGKILL

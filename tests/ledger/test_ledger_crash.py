@@ -1,7 +1,7 @@
 """What a crash can cost, measured with real signals to a process under load.
 
 SIGKILL: every record submitted more than ``CRASH_LOSS_BOUND`` before the kill is in the
-database (the bound is the 100 ms flush interval plus one commit, with slack for a loaded
+database (the bound is the 20 ms flush interval plus one commit, with slack for a loaded
 machine). SIGTERM: the gateway's lifespan drains the writer, so nothing is lost at all.
 """
 
@@ -20,7 +20,7 @@ from polyroute.ledger import create_ledger_engine
 from polyroute.ledger.schema import calls
 
 SCRIPT = Path(__file__).with_name("load_process.py")
-FLUSH_INTERVAL = 0.1
+FLUSH_INTERVAL = 0.02  # the default
 CRASH_LOSS_BOUND = FLUSH_INTERVAL + 0.15
 
 
