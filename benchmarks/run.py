@@ -132,6 +132,11 @@ def report(results: dict, args: argparse.Namespace) -> str:
             f"{LOAD_CPU}. {args.seconds:g} s per wrk cell. Host: {platform.node()}, "
             f"{os.cpu_count()} CPUs, Python {platform.python_version()}.",
             "",
+            "Machine speed: a fixed pure-Python loop on core 0 took "
+            + " s before and ".join(f"{c:.2f}" for c in args.calibration)
+            + " s after the run (lower is faster; on this VM it has ranged 1.3-2.4 s, so"
+            " compare runs of different days through it).",
+            "",
             "## Targets",
             "",
             markdown_table(["target", "goal", "measured", "result"], check_rows),
@@ -188,6 +193,19 @@ def measure(args: argparse.Namespace) -> dict:
     return results
 
 
+CALIBRATION_LOOP = "s = 0\nfor i in range(20_000_000):\n    s += i"
+
+
+def calibrate() -> float:
+    """CPU seconds of a fixed pure-Python loop on core 0: how fast the VM is right now."""
+    started = os.times()
+    subprocess.run(["taskset", "-c", "0", sys.executable, "-c", CALIBRATION_LOOP], check=True)
+    ended = os.times()
+    return (ended.children_user + ended.children_system) - (
+        started.children_user + started.children_system
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short cells (~1 minute in all)")
@@ -200,6 +218,7 @@ def main() -> None:
     args.gateway_cmd = args.gateway_cmd or default_gateway_cmd(args.port)
     os.sched_setaffinity(0, {int(LOAD_CPU)})  # this process runs the probe: keep it off core 0
 
+    args.calibration = [calibrate()]
     rundir = start_upstream(UPSTREAM_PORT)
     log = (HERE / "results" / "gateway.log").open("wb")
     gateway = start_process(
@@ -215,6 +234,7 @@ def main() -> None:
         stop_process(gateway)
         stop_upstream(rundir)
         log.close()
+    args.calibration.append(calibrate())
     text = report(results, args)
     print(text)
     args.out.parent.mkdir(exist_ok=True)
