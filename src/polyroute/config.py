@@ -163,6 +163,7 @@ class ModelOverride(_Strict):
 
 class TimeoutConfig(_Strict):
     connect: float = Field(default=10.0, gt=0)
+    """Seconds to open a connection, rounded up to whole seconds (the client's unit)."""
     first_byte: float = Field(default=120.0, gt=0)
     """Seconds to wait for response headers (and, for streams, the first event)."""
     stream_idle: float = Field(default=60.0, gt=0)

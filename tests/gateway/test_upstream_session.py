@@ -1,13 +1,22 @@
-"""The pooled upstream session is shared by every tenant of a provider: nothing one call
-receives may ride along on another's request."""
+"""The pooled upstream client: shared by every tenant of a provider, so nothing one call
+receives may ride along on another's request; and it talks only to servers it can trust."""
 
 from __future__ import annotations
 
+import ssl
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from polyroute.adapters.http import Upstream, create_session
-from polyroute.errors import UpstreamError
+from polyroute.errors import UpstreamError, UpstreamKind
 
 
 async def test_cookies_set_by_a_provider_are_not_sent_back() -> None:
@@ -31,3 +40,65 @@ async def test_cookies_set_by_a_provider_are_not_sent_back() -> None:
         assert await upstream.post_json(url, {"n": 1}) == {"ok": True}
         assert await upstream.post_json(url, {"n": 2}) == {"ok": True}
     assert seen == [None, None]
+
+
+async def test_a_provider_with_an_untrusted_certificate_is_refused(tmp_path: Path) -> None:
+    """TLS is verified: a self-signed certificate (as a man in the middle would present)
+    fails the call as unreachable instead of sending the key to it."""
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    reached: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        reached.append(request.headers.get("Authorization", ""))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        upstream = Upstream(
+            "p", create_session(2.0), {"Authorization": "Bearer k"}, 5.0, _never_decoded
+        )
+        with pytest.raises(UpstreamError) as caught:
+            await upstream.post_json(f"https://localhost:{port}/v1/chat/completions", {})
+    finally:
+        await runner.cleanup()
+    assert caught.value.kind is UpstreamKind.UNREACHABLE
+    assert reached == []
+
+
+def _never_decoded(*args: object) -> UpstreamError:
+    raise AssertionError("no HTTP response was expected")
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
