@@ -53,6 +53,16 @@ class ProviderConfig(_Strict):
     """Model ids to list on ``GET /v1/models`` (any id may be called regardless)."""
     headers: dict[str, str] = {}
     """Extra headers sent on every request to this provider (e.g. OpenRouter's X-Title)."""
+    ca_bundle: str | None = None
+    """A PEM file of the certificate authorities to trust for this provider (a self-hosted
+    server behind a private CA); by default, the system's trust store."""
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_file(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"no such file: {value!r}")
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -226,6 +236,7 @@ class ResolvedProvider:
     api_key: str | None = field(default=None, repr=False)
     models: tuple[str, ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +357,7 @@ def _resolve(config: FileConfig, env: Mapping[str, str], source: str) -> Setting
             base_url=entry.base_url or spec.base_url,
             models=tuple(entry.models),
             headers=entry.headers,
+            ca_bundle=entry.ca_bundle,
         )
     for route_name, route in config.routes.items():
         if "/" in route_name:

@@ -3,7 +3,9 @@ receives may ride along on another's request; and it talks only to servers it ca
 
 from __future__ import annotations
 
+import contextlib
 import ssl
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from polyroute.adapters.http import Upstream, create_session
+from polyroute.config import ConfigError, settings_from_mapping
 from polyroute.errors import UpstreamError, UpstreamKind
 
 
@@ -42,13 +45,12 @@ async def test_cookies_set_by_a_provider_are_not_sent_back() -> None:
     assert seen == [None, None]
 
 
-async def test_a_provider_with_an_untrusted_certificate_is_refused(tmp_path: Path) -> None:
-    """TLS is verified: a self-signed certificate (as a man in the middle would present)
-    fails the call as unreachable instead of sending the key to it."""
+@contextlib.asynccontextmanager
+async def _tls_provider(tmp_path: Path, reached: list[str]) -> AsyncIterator[tuple[str, Path]]:
+    """A provider on loopback with a self-signed certificate: (its URL, its certificate)."""
     cert, key = _self_signed(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    reached: list[str] = []
 
     async def handler(request: web.Request) -> web.Response:
         reached.append(request.headers.get("Authorization", ""))
@@ -62,15 +64,51 @@ async def test_a_provider_with_an_untrusted_certificate_is_refused(tmp_path: Pat
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        upstream = Upstream(
-            "p", create_session(2.0), {"Authorization": "Bearer k"}, 5.0, _never_decoded
-        )
-        with pytest.raises(UpstreamError) as caught:
-            await upstream.post_json(f"https://localhost:{port}/v1/chat/completions", {})
+        yield f"https://localhost:{port}/v1/chat/completions", cert
     finally:
         await runner.cleanup()
+
+
+def _upstream(ca_bundle: str | None = None) -> Upstream:
+    session = create_session(2.0, ca_bundle)
+    return Upstream("p", session, {"Authorization": "Bearer k"}, 5.0, _never_decoded)
+
+
+async def test_a_provider_with_an_untrusted_certificate_is_refused(tmp_path: Path) -> None:
+    """TLS is verified: a self-signed certificate (as a man in the middle would present)
+    fails the call as unreachable instead of sending the key to it."""
+    reached: list[str] = []
+    async with _tls_provider(tmp_path, reached) as (url, _):
+        with pytest.raises(UpstreamError) as caught:
+            await _upstream().post_json(url, {})
     assert caught.value.kind is UpstreamKind.UNREACHABLE
     assert reached == []
+
+
+async def test_a_private_ca_is_trusted_when_configured(tmp_path: Path) -> None:
+    reached: list[str] = []
+    async with _tls_provider(tmp_path, reached) as (url, cert):
+        assert await _upstream(str(cert)).post_json(url, {}) == {"ok": True}
+    assert reached == ["Bearer k"]
+
+
+async def test_the_system_trust_store_is_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What Python's TLS trusts, polyroute trusts: here ``SSL_CERT_FILE``, as an operator
+    would point it at a bundle holding their private CA."""
+    reached: list[str] = []
+    async with _tls_provider(tmp_path, reached) as (url, cert):
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        assert await _upstream().post_json(url, {}) == {"ok": True}
+    assert reached == ["Bearer k"]
+
+
+def test_a_missing_ca_bundle_is_a_config_error(tmp_path: Path) -> None:
+    raw = {"providers": {"vllm": {"type": "openai-compatible", "base_url": "https://h/v1",
+                                  "ca_bundle": str(tmp_path / "nope.pem")}}}  # fmt: skip
+    with pytest.raises(ConfigError, match=r"providers\.vllm\.ca_bundle: .*no such file"):
+        settings_from_mapping(raw, {}, "test.yaml")
 
 
 def _never_decoded(*args: object) -> UpstreamError:

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -41,9 +44,25 @@ _TRANSPORT_ERRORS = (
 )
 
 
-def create_session(connect_timeout: float) -> HttpClient:
-    """A keep-alive connection pool for one upstream."""
+def system_ca_bundle() -> Path | None:
+    """The trust store Python's own TLS would use: ``SSL_CERT_FILE``, else OpenSSL's default
+    file (on Debian, ``ca-certificates``, which holds any CA the operator installed)."""
+    paths = ssl.get_default_verify_paths()
+    for candidate in (os.environ.get(paths.openssl_cafile_env), paths.cafile):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def create_session(connect_timeout: float, ca_bundle: str | None = None) -> HttpClient:
+    """A keep-alive connection pool for one upstream.
+
+    Certificates are checked against ``ca_bundle``, else the system's trust store (what an
+    operator adds a private CA to), else the client's built-in Mozilla roots.
+    """
+    trust = Path(ca_bundle) if ca_bundle else system_ca_bundle()
     return rnet.Client(
+        verify=trust if trust is not None else True,
         user_agent=f"polyroute/{__version__}",
         # The client takes whole seconds.
         connect_timeout=max(1, math.ceil(connect_timeout)),

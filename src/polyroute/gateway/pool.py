@@ -40,7 +40,7 @@ class ProviderPool:
         self._sessions: dict[str, HttpClient] = {}
         self._defaults: dict[str, Adapter] = {}
         for name, provider in providers.items():
-            session = self._sessions[name] = create_session(timeouts.connect)
+            session = self._sessions[name] = create_session(timeouts.connect, provider.ca_bundle)
             self._defaults[name] = adapter_for(provider, session, timeouts)
         self._tenant_keys = tenant_keys
         self._tenant: dict[tuple[str, str], tuple[float, Adapter | None]] = {}
