@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from polyroute.canonical import Usage
 from polyroute.errors import PolyrouteError, UpstreamError, UpstreamKind
-from polyroute.ledger.records import AttemptRecord, CallRecord
+from polyroute.ledger.records import AttemptRecord, CallRecord, usage_fields
 
 if TYPE_CHECKING:
     from polyroute.gateway.calls import Attempt, CallInfo
@@ -57,75 +57,47 @@ class LedgerRecorder:
 
 
 def call_records(info: CallInfo, cost: CostFunction) -> tuple[CallRecord, list[AttemptRecord]]:
-    # On every request's path: one pass over the attempts, no intermediate objects where
-    # a call had a single attempt (measured 18 -> 14 µs for the common call).
     ended = info.ended if info.ended is not None else info.started
-    attempts: list[AttemptRecord] = []
-    usages: list[Usage] = []
-    in_attempts = 0
-    first_event: float | None = None
-    for n, attempt in enumerate(info.attempts, start=1):
-        attempts.append(_attempt_record(info, n, attempt, cost, ended))
-        if attempt.usage is not None:
-            usages.append(attempt.usage)
-        in_attempts += _ms((attempt.ended or ended) - attempt.started)
-        if attempt.first_event is not None and (
-            first_event is None or attempt.first_event < first_event
-        ):
-            first_event = attempt.first_event
-    if len(attempts) == 1:
-        usd, catalog_version, priced = (
-            attempts[0].cost_usd,
-            attempts[0].catalog_version,
-            attempts[0].priced,
-        )
-    else:
-        usd = sum((a.cost_usd for a in attempts), Decimal(0))
-        catalog_version = next((a.catalog_version for a in attempts if a.catalog_version), None)
-        priced = all(a.priced for a in attempts)
-    usage = (usages[0] if len(usages) == 1 else _sum_usage(usages)) or info.usage or _NO_USAGE
+    attempts = [
+        _attempt_record(info, n, attempt, cost, ended)
+        for n, attempt in enumerate(info.attempts, start=1)
+    ]
+    usage = _sum_usage([a.usage for a in info.attempts if a.usage is not None]) or info.usage
     latency = _ms(ended - info.started)
+    in_attempts = sum(_ms((a.ended or ended) - a.started) for a in info.attempts)
+    first_events = [a.first_event for a in info.attempts if a.first_event is not None]
     target = info.answered_by
     error = info.error
-    decision = info.decision
     call = CallRecord(
         request_id=info.request_id,
         ts=datetime.fromtimestamp(info.received_at, UTC),
         status=_status(error, info.client_disconnected),
         key_id=info.key_id,
-        route=decision.route if decision else None,
-        decision=decision.header_value() if decision else None,
+        route=info.decision.route if info.decision else None,
+        decision=info.decision.header_value() if info.decision else None,
         provider=target.provider if target else None,
         model=target.model if target else None,
         error_kind=_error_kind(error),
         http_status=_http_status(error),
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_read_tokens=usage.cached_input_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        cost_usd=usd,
-        catalog_version=catalog_version,
-        priced=priced,
+        cost_usd=sum((a.cost_usd for a in attempts), Decimal(0)),
+        catalog_version=next((a.catalog_version for a in attempts if a.catalog_version), None),
+        priced=all(a.priced for a in attempts),
         latency_ms=latency,
-        ttft_ms=_ms(first_event - info.started) if first_event is not None else None,
+        ttft_ms=_ms(min(first_events) - info.started) if first_events else None,
         overhead_ms=max(0, latency - in_attempts),
         attempts=len(attempts),
         client_disconnected=info.client_disconnected,
         stream=info.stream,
+        **usage_fields(usage),
     )
     return call, attempts
-
-
-_NO_USAGE = Usage()
 
 
 def _attempt_record(
     info: CallInfo, n: int, attempt: Attempt, cost: CostFunction, call_ended: float
 ) -> AttemptRecord:
     target = attempt.target
-    usage = attempt.usage or _NO_USAGE
-    price = cost(target.provider, target.model, usage)
+    price = cost(target.provider, target.model, attempt.usage or Usage())
     in_flight = attempt.error is None and attempt.ended is None
     status = _status(attempt.error, info.client_disconnected and in_flight)
     return AttemptRecord(
@@ -137,17 +109,13 @@ def _attempt_record(
         model=target.model,
         error_kind=_error_kind(attempt.error),
         http_status=_http_status(attempt.error) if status != "client_disconnected" else None,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_read_tokens=usage.cached_input_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
         cost_usd=price.usd,
         catalog_version=price.catalog_version,
         priced=price.priced,
         latency_ms=_ms((attempt.ended or call_ended) - attempt.started),
         ttft_ms=_ms(attempt.first_event - attempt.started) if attempt.first_event else None,
         stream=info.stream,
+        **usage_fields(attempt.usage),
     )
 
 
