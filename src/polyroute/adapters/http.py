@@ -113,15 +113,6 @@ ErrorDecoder = Callable[[int, bytes, str, Mapping[str, str]], UpstreamError]
 """A protocol's reading of an error response: status, body, provider, headers."""
 
 
-def _headers(response: rnet.Response) -> dict[str, str]:
-    """A response's headers as text, for the error decoders (the client keeps bytes)."""
-    headers = response.headers
-    names = {key.decode("latin-1") for key in headers}
-    return {
-        name: value.decode("latin-1") for name in names if (value := headers.get(name)) is not None
-    }
-
-
 class UpstreamStream:
     """A streaming response whose headers said 2xx: ``chunks()`` yields the body as it
     arrives; leaving the ``async with`` releases (or drops) the connection."""
@@ -130,10 +121,6 @@ class UpstreamStream:
 
     def __init__(self, response: rnet.Response) -> None:
         self._response = response
-
-    @property
-    def status(self) -> int:
-        return self._response.status
 
     async def chunks(self) -> AsyncIterator[bytes]:
         async with self._response.stream() as chunks:
@@ -177,7 +164,7 @@ class Upstream:
                 async with response:
                     raw = await response.bytes()
             if response.status >= 400:
-                raise self.decode_error(response.status, raw, self.provider, _headers(response))
+                raise self._error(response, raw)
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -195,6 +182,12 @@ class Upstream:
                 )
                 if response.status >= 400:
                     async with response:
-                        raw = await response.bytes()
-                    raise self.decode_error(response.status, raw, self.provider, _headers(response))
+                        raise self._error(response, await response.bytes())
         return UpstreamStream(response)
+
+    def _error(self, response: rnet.Response, body: bytes) -> UpstreamError:
+        """The provider's error, read by its protocol from the status, body and headers."""
+        headers = response.headers
+        names = {key.decode("latin-1") for key in headers}
+        text = {n: v.decode("latin-1") for n in names if (v := headers.get(n)) is not None}
+        return self.decode_error(response.status, body, self.provider, text)
