@@ -48,18 +48,12 @@ def _chat(text: str = "Hello there", **fields: Any) -> ChatRequest:
 
 
 async def _collect(adapter: AnthropicAdapter, req: ChatRequest) -> list[StreamEvent]:
-    try:
-        return [e async for e in adapter.chat_stream(req, MODEL)]
-    finally:
-        await adapter.aclose()
+    return [e async for e in adapter.chat_stream(req, MODEL)]
 
 
 async def test_chat(emulator: EmulatorServer) -> None:
     adapter = _adapter(emulator)
-    try:
-        resp = await adapter.chat(_chat(stop=["zzz"], temperature=0.5), MODEL)
-    finally:
-        await adapter.aclose()
+    resp = await adapter.chat(_chat(stop=["zzz"], temperature=0.5), MODEL)
     assert resp.id.startswith("msg_") and resp.choices[0].message.text()
     assert resp.usage is not None and resp.usage.input_tokens > 0
     (logged,) = emulator.received("/v1/messages")
@@ -69,13 +63,10 @@ async def test_chat(emulator: EmulatorServer) -> None:
 async def test_tool_call_and_json_mode(emulator: EmulatorServer) -> None:
     tool = ToolSpec("get_weather", "Weather", {"type": "object", "properties": {}})
     adapter = _adapter(emulator)
-    try:
-        resp = await adapter.chat(
-            _chat(tools=[tool], tool_choice=ToolChoice("tool", name="get_weather")), MODEL
-        )
-        json_resp = await adapter.chat(_chat(response_format=ResponseFormat("json_object")), MODEL)
-    finally:
-        await adapter.aclose()
+    resp = await adapter.chat(
+        _chat(tools=[tool], tool_choice=ToolChoice("tool", name="get_weather")), MODEL
+    )
+    json_resp = await adapter.chat(_chat(response_format=ResponseFormat("json_object")), MODEL)
     assert resp.choices[0].finish_reason == "tool_calls"
     assert resp.choices[0].message.tool_calls[0].name == "get_weather"
     assert json_resp.choices[0].finish_reason == "stop"
@@ -128,11 +119,8 @@ async def test_http_errors(
 ) -> None:
     emulator.inject(**fault)
     adapter = _adapter(emulator)
-    try:
-        with pytest.raises(UpstreamError) as info:
-            await adapter.chat(_chat(), MODEL)
-    finally:
-        await adapter.aclose()
+    with pytest.raises(UpstreamError) as info:
+        await adapter.chat(_chat(), MODEL)
     assert (info.value.kind, info.value.status) == (kind, status)
     if "retry_after" in fault:
         assert info.value.retry_after == 2
@@ -147,40 +135,28 @@ async def test_stream_http_error_raises_before_first_event(emulator: EmulatorSer
 
 async def test_bad_key_and_unknown_model(emulator: EmulatorServer) -> None:
     adapter = _adapter(emulator, key="invalid-key")
-    try:
-        with pytest.raises(UpstreamError) as bad_key:
-            await adapter.chat(_chat(), MODEL)
-    finally:
-        await adapter.aclose()
+    with pytest.raises(UpstreamError) as bad_key:
+        await adapter.chat(_chat(), MODEL)
     assert bad_key.value.kind is UpstreamKind.AUTHENTICATION and bad_key.value.status == 502
     adapter = _adapter(emulator)
-    try:
-        with pytest.raises(UpstreamError) as unknown:
-            await adapter.chat(_chat(), "claude-nope")
-    finally:
-        await adapter.aclose()
+    with pytest.raises(UpstreamError) as unknown:
+        await adapter.chat(_chat(), "claude-nope")
     assert unknown.value.kind is UpstreamKind.NOT_FOUND
 
 
 async def test_unreachable() -> None:
     provider = ResolvedProvider("anthropic", PROVIDERS["anthropic"], "http://127.0.0.1:9", "k")
     adapter = AnthropicAdapter(provider, create_session(5.0), TimeoutConfig(first_byte=2))
-    try:
-        with pytest.raises(UpstreamError) as info:
-            await adapter.chat(_chat(), MODEL)
-    finally:
-        await adapter.aclose()
+    with pytest.raises(UpstreamError) as info:
+        await adapter.chat(_chat(), MODEL)
     assert info.value.kind is UpstreamKind.UNREACHABLE
 
 
 async def test_count_tokens_and_what_anthropic_lacks(emulator: EmulatorServer) -> None:
     adapter = _adapter(emulator)
-    try:
-        assert await adapter.count_tokens(_chat(), MODEL) > 0
-        with pytest.raises(InvalidRequest, match="anthropic"):
-            await adapter.embed(EmbeddingRequest(model="x", inputs=["a"]), MODEL)
-    finally:
-        await adapter.aclose()
+    assert await adapter.count_tokens(_chat(), MODEL) > 0
+    with pytest.raises(InvalidRequest, match="anthropic"):
+        await adapter.embed(EmbeddingRequest(model="x", inputs=["a"]), MODEL)
     dropped = adapter.unsupported_params(
         _chat(
             seed=1, frequency_penalty=0.1, logprobs=True, extra={"logit_bias": {}, "thinking": {}}

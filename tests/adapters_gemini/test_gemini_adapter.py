@@ -62,10 +62,7 @@ def _chat(text: str = "Hello there", **fields: Any) -> ChatRequest:
 async def _collect(
     adapter: GeminiAdapter, req: ChatRequest, model: str = MODEL
 ) -> list[StreamEvent]:
-    try:
-        return [e async for e in adapter.chat_stream(req, model)]
-    finally:
-        await adapter.aclose()
+    return [e async for e in adapter.chat_stream(req, model)]
 
 
 def test_registered() -> None:
@@ -77,10 +74,7 @@ def test_registered() -> None:
 
 async def test_chat(emulator: EmulatorServer) -> None:
     adapter = _adapter(emulator.base_url)
-    try:
-        resp = await adapter.chat(_chat(temperature=0.3, stop=["zzz"], max_tokens=200), MODEL)
-    finally:
-        await adapter.aclose()
+    resp = await adapter.chat(_chat(temperature=0.3, stop=["zzz"], max_tokens=200), MODEL)
     (choice,) = resp.choices
     assert choice.message.text() and choice.finish_reason == "stop"
     assert resp.usage is not None and resp.usage.input_tokens > 0
@@ -110,17 +104,14 @@ async def test_tool_round_trip(emulator: EmulatorServer) -> None:
     tool = ToolSpec("get_weather", "Weather", {"type": "object", "properties": {}})
     req = _chat("weather?", tools=[tool], tool_choice=ToolChoice("tool", name="get_weather"))
     adapter = _adapter(emulator.base_url)
-    try:
-        first = await adapter.chat(req, "gemini-3-flash-preview")
-        (choice,) = first.choices
-        assert choice.finish_reason == "tool_calls"
-        call = choice.message.tool_calls[0]
-        assert call.name == "get_weather"
-        req.messages += [choice.message, Message("tool", [TextPart("sunny")], tool_call_id=call.id)]
-        req.tool_choice = None
-        second = await adapter.chat(req, "gemini-3-flash-preview")
-    finally:
-        await adapter.aclose()
+    first = await adapter.chat(req, "gemini-3-flash-preview")
+    (choice,) = first.choices
+    assert choice.finish_reason == "tool_calls"
+    call = choice.message.tool_calls[0]
+    assert call.name == "get_weather"
+    req.messages += [choice.message, Message("tool", [TextPart("sunny")], tool_call_id=call.id)]
+    req.tool_choice = None
+    second = await adapter.chat(req, "gemini-3-flash-preview")
     assert second.choices[0].message.text()
     model_turn = emulator.received(":generateContent")[-1]["body"]["contents"][1]
     assert model_turn["parts"][0]["functionCall"]["name"] == "get_weather"
@@ -157,10 +148,7 @@ async def test_streamed_signature_reaches_the_next_turn(emulator: EmulatorServer
     ]
     req.tool_choice = None
     adapter = _adapter(emulator.base_url)
-    try:
-        await adapter.chat(req, "gemini-3-flash-preview")
-    finally:
-        await adapter.aclose()
+    await adapter.chat(req, "gemini-3-flash-preview")
     sent = emulator.received(":generateContent")[-1]["body"]["contents"]
     assert sent[1]["parts"][0]["thoughtSignature"] == signatures[0]
     assert [p["functionResponse"]["id"] for p in sent[2]["parts"]] == [c.id for c in calls]
@@ -168,12 +156,9 @@ async def test_streamed_signature_reaches_the_next_turn(emulator: EmulatorServer
 
 async def test_embed(emulator: EmulatorServer) -> None:
     adapter = _adapter(emulator.base_url)
-    try:
-        resp = await adapter.embed(
-            EmbeddingRequest("e", ["one", "two"], dimensions=16), "gemini-embedding-001"
-        )
-    finally:
-        await adapter.aclose()
+    resp = await adapter.embed(
+        EmbeddingRequest("e", ["one", "two"], dimensions=16), "gemini-embedding-001"
+    )
     assert [len(e.vector) for e in resp.data] == [16, 16]
     assert resp.usage.input_tokens > 0
 
@@ -193,11 +178,8 @@ async def test_errors(
 ) -> None:
     emulator.inject(**fault)
     adapter = _adapter(emulator.base_url)
-    try:
-        with pytest.raises(UpstreamError) as info:
-            await adapter.chat(_chat(), MODEL)
-    finally:
-        await adapter.aclose()
+    with pytest.raises(UpstreamError) as info:
+        await adapter.chat(_chat(), MODEL)
     assert info.value.kind is kind
     if retry_after is not None:
         assert info.value.retry_after == retry_after
@@ -205,18 +187,12 @@ async def test_errors(
 
 async def test_bad_key_and_unknown_model(emulator: EmulatorServer) -> None:
     adapter = _adapter(emulator.base_url, key="invalid-key")
-    try:
-        with pytest.raises(UpstreamError) as bad_key:
-            await adapter.chat(_chat(), MODEL)
-    finally:
-        await adapter.aclose()
+    with pytest.raises(UpstreamError) as bad_key:
+        await adapter.chat(_chat(), MODEL)
     assert (bad_key.value.kind, bad_key.value.status) == (UpstreamKind.AUTHENTICATION, 502)
     adapter = _adapter(emulator.base_url)
-    try:
-        with pytest.raises(UpstreamError) as missing:
-            await adapter.chat(_chat(), "no-such-model")
-    finally:
-        await adapter.aclose()
+    with pytest.raises(UpstreamError) as missing:
+        await adapter.chat(_chat(), "no-such-model")
     assert missing.value.kind is UpstreamKind.NOT_FOUND
 
 
@@ -253,18 +229,15 @@ async def test_stream_faults_end_in_failure(
 
 async def test_fim_and_unsupported_params() -> None:
     adapter = _adapter("http://127.0.0.1:9")
-    try:
-        with pytest.raises(InvalidRequest, match="gemini"):
-            await adapter.fim(FimRequest("x", "def f("), MODEL)
-        with pytest.raises(InvalidRequest, match="gemini"):
-            adapter.fim_stream(FimRequest("x", "def f("), MODEL)
-        req = _chat(
-            user="u1", parallel_tool_calls=False, extra={"logit_bias": {}, "cachedContent": "c"}
-        )
-        assert adapter.unsupported_params(req) == ["logit_bias", "parallel_tool_calls", "user"]
-        assert adapter.unsupported_params(_chat(parallel_tool_calls=True)) == []
-    finally:
-        await adapter.aclose()
+    with pytest.raises(InvalidRequest, match="gemini"):
+        await adapter.fim(FimRequest("x", "def f("), MODEL)
+    with pytest.raises(InvalidRequest, match="gemini"):
+        adapter.fim_stream(FimRequest("x", "def f("), MODEL)
+    req = _chat(
+        user="u1", parallel_tool_calls=False, extra={"logit_bias": {}, "cachedContent": "c"}
+    )
+    assert adapter.unsupported_params(req) == ["logit_bias", "parallel_tool_calls", "user"]
+    assert adapter.unsupported_params(_chat(parallel_tool_calls=True)) == []
 
 
 # -- against a hand-written server ----------------------------------------------------------

@@ -81,9 +81,6 @@ class AnthropicAdapter:
         dropped.extend(k for k in request.extra if k not in ANTHROPIC_FIELDS)
         return sorted(dropped)
 
-    async def aclose(self) -> None:
-        """Nothing of its own to release: the connections belong to the shared client."""
-
     # -- messages ------------------------------------------------------------------------
 
     async def chat(self, request: ChatRequest, model: str) -> ChatResponse:

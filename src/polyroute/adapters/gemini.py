@@ -71,9 +71,6 @@ class GeminiAdapter:
             dropped.append("parallel_tool_calls")  # Gemini cannot forbid parallel calls
         return sorted(dropped)
 
-    async def aclose(self) -> None:
-        """Nothing of its own to release: the connections belong to the shared client."""
-
     def _url(self, model: str, method: str) -> str:
         return f"{self._base}/{quote(model_resource(model), safe='/')}:{method}"
 

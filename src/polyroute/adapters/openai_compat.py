@@ -72,9 +72,6 @@ class OpenAICompatAdapter:
     def unsupported_params(self, request: ChatRequest) -> list[str]:
         return dropped_params(request, self._dialect)
 
-    async def aclose(self) -> None:
-        """Nothing of its own to release: the connections belong to the shared client."""
-
     # -- chat ---------------------------------------------------------------------------
 
     def _chat_body(self, request: ChatRequest, model: str, *, stream: bool) -> dict[str, Any]:
