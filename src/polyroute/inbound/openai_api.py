@@ -13,9 +13,10 @@ from decimal import Decimal
 from starlette.requests import Request
 from starlette.responses import Response
 
-from polyroute.canonical import StreamEvent, StreamFailure
+from polyroute.canonical import ChatRequest, ChatResponse, FimRequest, StreamEvent, StreamFailure
 from polyroute.errors import PolyrouteError
 from polyroute.gateway.calls import CallInfo
+from polyroute.gateway.dispatch import OpenStream, Send
 from polyroute.inbound.http import (
     Handler,
     api_endpoint,
@@ -50,31 +51,45 @@ def error_response(exc: PolyrouteError, info: CallInfo) -> Response:
 
 async def chat_completions(request: Request, state: GatewayState, info: CallInfo) -> Response:
     chat = decode_chat_request(await read_json(request, state.max_request_bytes))
-    dispatcher = state.dispatcher
-    if chat.stream:
-        events = await dispatcher.stream(chat, info, lambda a, t: a.chat_stream(chat, t.model))
-        frames = _openai_frames(
-            events, ChunkEncoder(chat.include_usage), lambda: dispatcher.cost_usd(info)
-        )
-        return sse_response(frames, info.headers())
-    response = await cancel_on_disconnect(
-        request, info, dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))
+    return await _completion(
+        request,
+        state,
+        info,
+        chat,
+        lambda a, t: a.chat_stream(chat, t.model),
+        lambda a, t: a.chat(chat, t.model),
     )
-    return json_response(encode_chat_response(response), headers=info.headers())
 
 
 async def fim_completions(request: Request, state: GatewayState, info: CallInfo) -> Response:
     fim = decode_fim_request(await read_json(request, state.max_request_bytes))
+    return await _completion(
+        request,
+        state,
+        info,
+        fim,
+        lambda a, t: a.fim_stream(fim, t.model),
+        lambda a, t: a.fim(fim, t.model),
+    )
+
+
+async def _completion(
+    request: Request,
+    state: GatewayState,
+    info: CallInfo,
+    body: ChatRequest | FimRequest,
+    open_stream: OpenStream,
+    send: Send[ChatResponse],
+) -> Response:
+    """A chat completion, streamed or whole: what both chat and FIM answer with."""
     dispatcher = state.dispatcher
-    if fim.stream:
-        events = await dispatcher.stream(fim, info, lambda a, t: a.fim_stream(fim, t.model))
+    if body.stream:
+        events = await dispatcher.stream(body, info, open_stream)
         frames = _openai_frames(
-            events, ChunkEncoder(fim.include_usage), lambda: dispatcher.cost_usd(info)
+            events, ChunkEncoder(body.include_usage), lambda: dispatcher.cost_usd(info)
         )
         return sse_response(frames, info.headers())
-    response = await cancel_on_disconnect(
-        request, info, dispatcher.call(fim, info, lambda a, t: a.fim(fim, t.model))
-    )
+    response = await cancel_on_disconnect(request, info, dispatcher.call(body, info, send))
     return json_response(encode_chat_response(response), headers=info.headers())
 
 
