@@ -14,33 +14,20 @@ from itertools import count
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
-from polyroute.ledger import CallRecord, Ledger, LedgerConfig, create_ledger_engine, migrate
-from tests.services import postgres_admin, postgres_url  # noqa: F401  (fixtures)
+from polyroute.ledger import CallRecord, Ledger, LedgerConfig
+from tests.services import (  # noqa: F401  (fixtures)
+    database_url,
+    engine,
+    postgres_admin,
+    postgres_url,
+)
 
-BACKENDS = ["sqlite", "postgresql"]
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    """An empty database (no tables yet): a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.db"
-    return str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_ledger_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
+def ledger(database_url: str) -> Iterator[Ledger]:  # noqa: F811  (the fixture)
     ledger = Ledger.open(database_url, LedgerConfig(flush_interval_ms=20))
     yield ledger
     assert ledger.close()
