@@ -208,9 +208,14 @@ cut on them once, on the same target, and the client sees one whole answer."""
 
 
 def _stream_text(
-    openai_client: openai.OpenAI, anthropic_client: anthropic.Anthropic, client: str, target: Target
+    openai_client: openai.OpenAI,
+    anthropic_client: anthropic.Anthropic,
+    client: str,
+    target: Target,
+    text: list[str] | None = None,
 ) -> list[str]:
-    text: list[str] = []
+    """Stream a text answer with ``client``'s SDK into ``text`` (kept if the stream raises)."""
+    text = [] if text is None else text
     if client == "openai":
         _partial_openai(openai_client, target, text)
     else:
@@ -234,10 +239,7 @@ def test_stream_cut_mid_answer_raises(
     text: list[str] = []
     expected = openai.APIError if client == "openai" else anthropic.APIError
     with pytest.raises(expected):
-        if client == "openai":
-            _partial_openai(openai_client, target, text)
-        else:
-            _partial_anthropic(anthropic_client, target, text)
+        _stream_text(openai_client, anthropic_client, client, target, text)
     assert len(server.received(target.path)) == cuts
     full = truth(target, server.received(target.path)[0]["body"]).text
     partial = "".join(text)
