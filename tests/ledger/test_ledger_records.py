@@ -6,9 +6,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.types import TypeDecorator
+
 from polyroute.canonical import Usage
 from polyroute.ledger import AttemptRecord, CallRecord, Ledger, usage_fields
 from polyroute.ledger import query as q
+from polyroute.ledger.schema import UtcDateTime
 
 
 def _full_call() -> CallRecord:
@@ -125,3 +131,22 @@ def test_long_labels_are_clipped_not_rejected(ledger: Ledger, make_call: Any) ->
     assert found[0].model == "m" * 160
     assert found[0].decision == "d" * 64
     assert ledger.writer.stats.dropped == 0
+
+
+@given(
+    when=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    offset_minutes=st.none() | st.integers(-23 * 60, 23 * 60),
+)
+def test_sqlite_times_are_written_as_sqlalchemy_writes_them(
+    when: datetime, offset_minutes: int | None
+) -> None:
+    """``UtcDateTime``'s SQLite fast path writes the text SQLAlchemy's own DATETIME would."""
+    if offset_minutes is not None:
+        when = when.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
+    dialect = sqlite.dialect()
+    column_type = UtcDateTime().dialect_impl(dialect)  # as the writer and SQLAlchemy use it
+    fast = column_type.bind_processor(dialect)
+    generic = TypeDecorator.bind_processor(column_type, dialect)
+    assert fast is not None and generic is not None
+    assert fast(when) == generic(when)
+    assert fast(None) is None

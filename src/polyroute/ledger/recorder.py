@@ -146,8 +146,8 @@ def _http_status(error: BaseException | None) -> int:
 
 
 def _sum_usage(usages: list[Usage]) -> Usage | None:
-    if not usages:
-        return None
+    if len(usages) < 2:
+        return usages[0] if usages else None
     return Usage(
         input_tokens=sum(u.input_tokens for u in usages),
         output_tokens=sum(u.output_tokens for u in usages),

@@ -25,7 +25,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each of its ~25 fields through ``object.__setattr__``,
+# 2.0 µs a record against 0.5 (measured), and two records are made per call. Records are
+# built, turned into rows and dropped on the request's thread; nothing shares them.
+@dataclass(slots=True)
 class CallRecord:
     """One client call, as the caller saw it, whatever number of targets it took."""
 
@@ -68,7 +71,7 @@ class CallRecord:
     stream: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AttemptRecord:
     """One try of one target within a call; ``attempt`` counts from 1."""
 
