@@ -186,7 +186,7 @@ def wrk(
     seconds: float,
     path: str = "/v1/chat/completions",
     key: str = "sk-bench",
-    model: str = "bench/some-model",
+    model: str = "bench/gpt-4o-mini",
     roots: list[int] | None = None,
     server: int | None = None,
 ) -> WrkResult:

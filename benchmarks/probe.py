@@ -5,7 +5,7 @@ targets so that machine noise hits both alike. TTFB is the time from sending the
 to receiving the first SSE ``data:`` bytes; "total" is the time to the end of the stream.
 
     .venv/bin/python benchmarks/probe.py --direct http://127.0.0.1:18000/sse/v1/chat/completions \
-        --via http://127.0.0.1:8080/v1/chat/completions --key sk-... --model benchsse/some-model
+        --via http://127.0.0.1:8080/v1/chat/completions --key sk-... --model benchsse/gpt-4o-mini
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--direct", default="http://127.0.0.1:18000/sse/v1/chat/completions")
     parser.add_argument("--via", default="http://127.0.0.1:8080/v1/chat/completions")
     parser.add_argument("--key", default="sk-polyroute-bench")
-    parser.add_argument("--model", default="benchsse/some-model")
+    parser.add_argument("--model", default="benchsse/gpt-4o-mini")
     parser.add_argument("-n", type=int, default=2000)
     args = parser.parse_args()
     result = run_probe(args.direct, args.via, args.key, args.model, args.n)

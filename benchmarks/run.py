@@ -44,6 +44,8 @@ ROOT = HERE.parent
 UPSTREAM_PORT = 18000
 KEY = "sk-polyroute-bench"
 CONCURRENCIES = (1, 8, 64, 256)
+LEDGER_DB = Path("/tmp/polyroute-bench.db")
+"""The ledger of ``gateway.yaml``."""
 
 
 def default_gateway_cmd(port: int) -> str:
@@ -54,7 +56,7 @@ def default_gateway_cmd(port: int) -> str:
 
 def check_gateway(port: int) -> None:
     body = orjson.dumps(
-        {"model": "bench/some-model", "messages": [{"role": "user", "content": "hi"}]}
+        {"model": "bench/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
     )
     status, data = post_once(f"http://127.0.0.1:{port}/v1/chat/completions", body, KEY)
     if status != 200 or b"choices" not in data:
@@ -178,16 +180,16 @@ def measure(args: argparse.Namespace) -> dict:
 
     for c in CONCURRENCIES:
         print(f"0 ms upstream, c={c}", file=sys.stderr, flush=True)
-        results[c] = pair(c, "/v1", "bench/some-model")
+        results[c] = pair(c, "/v1", "bench/gpt-4o-mini")
     print("50 ms upstream, c=256", file=sys.stderr, flush=True)
-    results["slow"] = pair(256, "/d50/v1", "benchslow/some-model")
+    results["slow"] = pair(256, "/d50/v1", "benchslow/gpt-4o-mini")
     print("streaming TTFB probe", file=sys.stderr, flush=True)
     wait_quiet(roots)
     results["probe"] = run_probe(
         f"{direct}/sse/v1/chat/completions",
         f"{via}/v1/chat/completions",
         KEY,
-        "benchsse/some-model",
+        "benchsse/gpt-4o-mini",
         args.probe_n,
     )
     return results
@@ -219,6 +221,11 @@ def main() -> None:
     os.sched_setaffinity(0, {int(LOAD_CPU)})  # this process runs the probe: keep it off core 0
 
     args.calibration = [calibrate()]
+    if args.gateway_cmd == default_gateway_cmd(args.port):
+        # Every run starts from an empty ledger (gateway.yaml's database), so that runs
+        # write into tables of the same size and stay comparable.
+        for leftover in LEDGER_DB.parent.glob(LEDGER_DB.name + "*"):
+            leftover.unlink()
     rundir = start_upstream(UPSTREAM_PORT)
     log = (HERE / "results" / "gateway.log").open("wb")
     gateway = start_process(

@@ -2,7 +2,7 @@
 -- Env: BENCH_PATH (default /v1/chat/completions), BENCH_KEY, BENCH_MODEL.
 local path = os.getenv("BENCH_PATH") or "/v1/chat/completions"
 local key = os.getenv("BENCH_KEY") or "sk-bench"
-local model = os.getenv("BENCH_MODEL") or "bench/some-model"
+local model = os.getenv("BENCH_MODEL") or "bench/gpt-4o-mini"
 
 wrk.method = "POST"
 wrk.path = path
