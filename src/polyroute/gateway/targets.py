@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from polyroute.config import Settings
 from polyroute.errors import ModelNotFound
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
+    """One provider's model. A named tuple rather than a frozen dataclass: targets key the
+    catalog, health and latency books several times a request, and a tuple hashes and
+    compares in C (a dataclass's ``__hash__``/``__eq__`` are Python functions)."""
+
     provider: str
     model: str
     """The provider's own model id: everything after the first ``/``."""
