@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.types import TypeDecorator
 from polyroute.canonical import Usage
 from polyroute.ledger import AttemptRecord, CallRecord, Ledger, usage_fields
 from polyroute.ledger import query as q
-from polyroute.ledger.schema import UtcDateTime
+from polyroute.ledger.schema import UtcDateTime, calls
 
 
 def _full_call() -> CallRecord:
@@ -99,6 +100,24 @@ def test_call_and_attempts_round_trip_exactly(ledger: Ledger) -> None:
     assert isinstance(stored.cost_usd, Decimal)
     assert stored_attempts == attempts
     assert q.get_call(ledger.engine, "req_unknown") is None
+
+
+def test_the_writer_stores_what_sqlalchemy_would(ledger: Ledger) -> None:
+    """The writer's own row conversion (bools as they are, fast SQLite times) leaves in the
+    database exactly the values SQLAlchemy's insert of the same record leaves there."""
+    record = _full_call()
+    ledger.submit(record)
+    assert ledger.writer.flush(5)
+    twin = {**asdict(record), "request_id": "req_twin"}
+    with ledger.engine.begin() as connection:
+        connection.execute(calls.insert(), twin)
+    with ledger.engine.connect() as connection:
+        raw = connection.exec_driver_sql(
+            "SELECT * FROM ledger_calls WHERE request_id IN ('req_roundtrip', 'req_twin')"
+            " ORDER BY request_id"
+        ).all()
+    written, by_sqlalchemy = (tuple(row)[1:] for row in raw)  # all but the request id
+    assert written == by_sqlalchemy
 
 
 def test_costs_keep_ten_places_and_sum_exactly(ledger: Ledger, make_call: Any) -> None:

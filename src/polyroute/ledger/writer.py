@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Engine, String, Table
+from sqlalchemy import Boolean, Engine, String, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -75,10 +75,14 @@ class _Target:
             for i, c in enumerate(columns)
             if isinstance(c.type, String) and c.type.length
         ]
+        # Booleans go to the driver as they are: sqlite3 stores a bool as the 0/1 that
+        # SQLAlchemy's processor would have made of it, psycopg sends a boolean; the
+        # processor would only re-check the type, five times a call.
         self._processors = [
             (i, process)
             for i, c in enumerate(columns)
-            if (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+            if not isinstance(c.type, Boolean)
+            and (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         ]
         self.sql = _insert_sql(table, names, dialect)
 
