@@ -33,7 +33,6 @@ from polyroute.gateway.targets import Target
 from polyroute.inbound.http import (
     Handler,
     api_endpoint,
-    cancel_on_disconnect,
     error_headers,
     json_response,
     read_json,
@@ -76,7 +75,7 @@ async def messages(request: Request, state: GatewayState, info: CallInfo) -> Res
     if chat.stream:
         events = await dispatcher.stream(chat, info, lambda a, t: a.chat_stream(chat, t.model))
         return sse_response(_frames(events, AnthropicStreamEncoder()), _headers(info))
-    response = await cancel_on_disconnect(
+    response = await state.disconnects.run(
         request, info, dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))
     )
     return json_response(encode_messages_response(response), headers=_headers(info))

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -118,36 +119,54 @@ class ClientGone(Exception):
     """The client closed the connection before its answer was ready."""
 
 
-async def cancel_on_disconnect(request: Request, info: CallInfo, work: Awaitable[T]) -> T:
-    """Await ``work``, cancelling it (and so its upstream request) if the client disconnects.
+class DisconnectWatch:
+    """Cancels a non-streaming call, and so its upstream request, when its client has gone.
 
     Streams get this from the server; a non-streaming call would otherwise keep the provider
-    generating (and billing) an answer nobody will read. The watcher starts only once the
-    call has run for ``_WATCH_AFTER`` seconds: a task per call cost ~60 µs on the hot path,
-    and a call that quick has little left to waste.
+    generating (and billing) an answer nobody will read. Watching a connection takes a task
+    of its own, so a call is watched only once it has run for ``after`` seconds (a quicker
+    one has little left to waste): one sweep every ``after`` seconds, while calls are in
+    flight, starts watchers for those that old. A call costs a dictionary entry, where a
+    timer per call cost ~5 µs (measured on the benchmark, both builds side by side).
     """
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    watchers: list[asyncio.Task[None]] = []
-    timer = loop.call_later(
-        _WATCH_AFTER,
-        lambda: watchers.append(loop.create_task(_cancel_when_gone(request, info, task))),
-    )
-    try:
-        return await work
-    except asyncio.CancelledError:
-        if not info.client_disconnected:
-            raise
-        task.uncancel()
-        raise ClientGone from None
-    finally:
-        timer.cancel()
-        for watcher in watchers:
-            watcher.cancel()
 
+    def __init__(self, after: float = 0.25) -> None:
+        self._after = after
+        self._calls: dict[asyncio.Task[Any], tuple[Request, CallInfo]] = {}
+        self._watchers: dict[asyncio.Task[Any], asyncio.Task[None]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
 
-_WATCH_AFTER = 0.25
+    async def run(self, request: Request, info: CallInfo, work: Awaitable[T]) -> T:
+        """Await ``work``; ``ClientGone`` if the client disconnected meanwhile."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._calls[task] = (request, info)
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        try:
+            return await work
+        except asyncio.CancelledError:
+            if not info.client_disconnected:
+                raise
+            task.uncancel()
+            raise ClientGone from None
+        finally:
+            del self._calls[task]
+            watcher = self._watchers.pop(task, None)
+            if watcher is not None:
+                watcher.cancel()
+
+    async def _sweep(self) -> None:
+        try:
+            while self._calls:
+                await asyncio.sleep(self._after)
+                started_before = time.monotonic() - self._after
+                for task, (request, info) in list(self._calls.items()):
+                    if info.started <= started_before and task not in self._watchers:
+                        watcher = asyncio.create_task(_cancel_when_gone(request, info, task))
+                        self._watchers[task] = watcher
+        finally:
+            self._sweeper = None
 
 
 async def _cancel_when_gone(request: Request, info: CallInfo, task: asyncio.Task[Any]) -> None:

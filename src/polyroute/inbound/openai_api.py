@@ -20,7 +20,6 @@ from polyroute.gateway.dispatch import OpenStream, Send
 from polyroute.inbound.http import (
     Handler,
     api_endpoint,
-    cancel_on_disconnect,
     error_headers,
     json_response,
     read_json,
@@ -89,7 +88,7 @@ async def _completion(
             events, ChunkEncoder(body.include_usage), lambda: dispatcher.cost_usd(info)
         )
         return sse_response(frames, info.headers())
-    response = await cancel_on_disconnect(request, info, dispatcher.call(body, info, send))
+    response = await state.disconnects.run(request, info, dispatcher.call(body, info, send))
     return json_response(encode_chat_response(response), headers=info.headers())
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from polyroute.canonical import ModelInfo
 from polyroute.gateway.dispatch import Dispatcher
-from polyroute.inbound.http import Authenticator
+from polyroute.inbound.http import Authenticator, DisconnectWatch
 
 
 @dataclass(slots=True)
@@ -16,3 +16,4 @@ class GatewayState:
     max_request_bytes: int
     started_at: float
     models: list[ModelInfo] = field(default_factory=list)
+    disconnects: DisconnectWatch = field(default_factory=DisconnectWatch)
