@@ -136,7 +136,7 @@ def report(results: dict, args: argparse.Namespace) -> str:
             "",
             "Machine speed: a fixed pure-Python loop on core 0 took "
             + " s before and ".join(f"{c:.2f}" for c in args.calibration)
-            + " s after the run (lower is faster; on this VM it has ranged 1.3-2.4 s, so"
+            + " s after the run (lower is faster; on this VM it has ranged 0.9-2.4 s, so"
             " compare runs of different days through it).",
             "",
             "## Targets",
