@@ -90,9 +90,12 @@ def server_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
 
 
 async def serve(app: Starlette, host: str, port: int) -> None:
-    # Each request allocates a few hundred short-lived objects: collect the young generation
-    # every 10,000 allocations rather than 700 (measured: +5-8% requests/s).
-    gc.set_threshold(10_000, 20, 100)
+    # Each request allocates a few hundred short-lived objects, nearly all freed by reference
+    # counting; a young-generation pass costs what is alive at that moment, which at high
+    # concurrency is every in-flight call's objects. So collect every 100,000 allocations
+    # rather than 700 (measured: +5-8% requests/s at 10,000 over 700, and a further
+    # 5-9 µs less CPU per call at 100,000 with 256 calls in flight, builds side by side).
+    gc.set_threshold(100_000, 20, 100)
     await uvicorn.Server(server_config(app, host, port)).serve()
 
 
