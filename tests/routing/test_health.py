@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from routing_helpers import FakeClock, chat, names, router, t
 
 from polyroute.errors import UpstreamKind
 from polyroute.routing import BreakerPolicy, BreakerState, HealthBook
+from polyroute.routing.health import _Outcomes
 
 X = t("openai/gpt-4o-mini")
 POLICY = BreakerPolicy(consecutive_failures=3, cooldown=10, backoff=2, max_cooldown=25)
@@ -139,3 +142,32 @@ def test_router_keeps_order_when_every_circuit_is_open() -> None:
     decision = r.decide(chat(), "r")
     assert names(decision.targets) == ["openai/gpt-4o-mini"]
     assert "health: every circuit open, order kept" in decision.reasons
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(min_value=0, max_value=5, allow_nan=False), st.booleans()),
+        max_size=300,
+    )
+)
+def test_the_window_counts_exactly_its_buckets(steps: list[tuple[float, bool]]) -> None:
+    """Calls and failures equal a recount of the outcomes whose one-second bucket is among
+    the window's last 60, however the outcomes are spread in time."""
+    outcomes, now, seen = _Outcomes(60.0), 1000.0, []
+    for advance, ok in steps:
+        now += advance
+        outcomes.add(now, ok)
+        seen.append((now, ok))
+        current = int(now // 1.0)
+        inside = [ok for t, ok in seen if int(t // 1.0) > current - 60]
+        assert outcomes.calls == len(inside)
+        assert outcomes.failures == inside.count(False)
+
+
+def test_the_window_stays_small_under_heavy_traffic() -> None:
+    outcomes = _Outcomes(60.0)
+    for n in range(305_000):  # 5,000 calls a second for 61 seconds
+        outcomes.add(n / 5_000, ok=n % 10 != 0)
+    assert len(outcomes._buckets) == 60
+    assert outcomes.calls == 300_000  # the first second has left the window
+    assert outcomes.failures == 30_000
