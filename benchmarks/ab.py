@@ -31,7 +31,7 @@ from benchlib import (
     wait_port,
     wrk,
 )
-from run import KEY, LEDGER_DB, UPSTREAM_PORT
+from run import KEY, LEDGER_DB, UPSTREAM_PORT, gateway_exe
 
 ROOT = HERE.parent
 
@@ -78,8 +78,7 @@ def _start(name: str, src: Path, port: int) -> subprocess.Popen:
         leftover.unlink()
     config = Path(f"/tmp/polyroute-ab-{name}.yaml")
     config.write_text((HERE / "gateway.yaml").read_text().replace(str(LEDGER_DB), str(ledger)))
-    exe = ROOT / ".venv" / "bin" / "polyroute"
-    cmd = f"{exe} serve --config {config} --host 127.0.0.1 --port {port}"
+    cmd = f"{gateway_exe()} serve --config {config} --host 127.0.0.1 --port {port}"
     env = {"PYTHONPATH": str(src)}  # ahead of the editable install's path
     return start_process(shlex.split(cmd), "0", env=env, stdout=subprocess.DEVNULL)
 

@@ -48,10 +48,31 @@ LEDGER_DB = Path("/tmp/polyroute-bench.db")
 """The ledger of ``gateway.yaml``."""
 
 
+def gateway_exe() -> Path:
+    """``polyroute`` in ``.venv-bench`` (an optimized interpreter, see setup.sh), else in
+    the project's ``.venv``."""
+    for venv in (".venv-bench", ".venv"):
+        exe = ROOT / venv / "bin" / "polyroute"
+        if exe.exists():
+            return exe
+    raise FileNotFoundError("no .venv-bench or .venv: run scripts/bootstrap or setup.sh")
+
+
 def default_gateway_cmd(port: int) -> str:
-    exe = ROOT / ".venv" / "bin" / "polyroute"
     config = HERE / "gateway.yaml"
-    return f"{exe} serve --config {config} --host 127.0.0.1 --port {port}"
+    return f"{gateway_exe()} serve --config {config} --host 127.0.0.1 --port {port}"
+
+
+def interpreter(exe: Path) -> str:
+    """The Python that runs ``exe`` (a venv's console script): its path and version."""
+    python = exe.parent / "python"
+    out = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return f"{python.resolve()} {out.stdout.strip()}"
 
 
 def check_gateway(port: int) -> None:
@@ -132,9 +153,10 @@ def report(results: dict, args: argparse.Namespace) -> str:
             "",
             f"Gateway: `{args.gateway_cmd}` on core 0; nginx, wrk and probe on core "
             f"{LOAD_CPU}. {args.seconds:g} s per wrk cell. Host: {platform.node()}, "
-            f"{os.cpu_count()} CPUs, Python {platform.python_version()}.",
+            f"{os.cpu_count()} CPUs. Gateway's Python: {args.interpreter}.",
             "",
-            "Machine speed: a fixed pure-Python loop on core 0 took "
+            f"Machine speed: a fixed pure-Python loop ({platform.python_version()}, the"
+            " interpreter running this script) on core 0 took "
             + " s before and ".join(f"{c:.2f}" for c in args.calibration)
             + " s after the run (lower is faster; on this VM it has ranged 0.9-2.4 s, so"
             " compare runs of different days through it).",
@@ -218,6 +240,11 @@ def main() -> None:
     args.seconds = 3 if args.quick else 12
     args.probe_n = 300 if args.quick else 2000
     args.gateway_cmd = args.gateway_cmd or default_gateway_cmd(args.port)
+    args.interpreter = (
+        interpreter(gateway_exe())
+        if args.gateway_cmd == default_gateway_cmd(args.port)
+        else "as the command says"
+    )
     os.sched_setaffinity(0, {int(LOAD_CPU)})  # this process runs the probe: keep it off core 0
 
     args.calibration = [calibrate()]
