@@ -6,6 +6,7 @@ import asyncio
 import socket
 
 import httpx
+import pytest
 
 from polyroute.server import BackgroundServer, _HeadHoldingTransport
 
@@ -102,3 +103,22 @@ def test_a_response_is_sent_before_the_connection_closes(gateway: BackgroundServ
             received += chunk
     assert received.startswith(b"HTTP/1.1 200")
     assert received.endswith(b'{"status":"ok"}')
+
+
+def test_the_server_re_arms_after_each_response(
+    gateway: BackgroundServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn tells the protocol each response is complete (``on_response_complete``, an
+    internal hook): without it only a connection's first head would be held."""
+    completed: list[None] = []
+    original = _HeadHoldingTransport.next_response
+
+    def counting(self: _HeadHoldingTransport) -> None:
+        completed.append(None)
+        original(self)
+
+    monkeypatch.setattr(_HeadHoldingTransport, "next_response", counting)
+    with httpx.Client(base_url=gateway.base_url, timeout=10) as client:
+        for _ in range(3):
+            assert client.get("/health").status_code == 200
+    assert len(completed) == 3
