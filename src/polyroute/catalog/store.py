@@ -60,7 +60,10 @@ class Catalog:
 
     def cost(self, provider: str, model: str, usage: Usage) -> Cost:
         """List-price cost of ``usage``; an unknown or unpriced model costs 0, ``priced=False``."""
-        entry = self.get(provider, model)
+        return self.price(self.get(provider, model), usage)
+
+    def price(self, entry: ModelEntry | None, usage: Usage) -> Cost:
+        """``cost`` for an entry already looked up (``None``: not in the catalog)."""
         if entry is None or entry.prices is None:
             return Cost(Decimal(0), self.version, priced=False)
         return Cost(usage_cost(entry.prices, usage), self.version, priced=True)

@@ -189,7 +189,7 @@ class Dispatcher:
         for target in targets:
             if context_floor is not None and not self._larger_context(target, context_floor):
                 continue
-            adapter = await self._pool.adapter(target.provider, info.principal)
+            adapter = await self.adapter(target, info)
             tries = 0
             while True:
                 if not self.router.health.allow(target):

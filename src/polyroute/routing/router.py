@@ -22,7 +22,7 @@ import random
 from decimal import Decimal
 
 from polyroute.canonical import ChatRequest, FimRequest, Usage
-from polyroute.catalog import Catalog, Cost, ModelEntry, estimate_cost, usage_cost
+from polyroute.catalog import Catalog, Cost, ModelEntry, estimate_cost
 from polyroute.config import RouteConfig, Settings
 from polyroute.errors import InvalidRequest
 from polyroute.gateway.targets import Target, TargetResolver
@@ -84,10 +84,7 @@ class Router:
 
     def cost(self, target: Target, usage: Usage) -> Cost:
         """List-price cost of a call to ``target`` (by provider name, then provider kind)."""
-        entry = self.entry(target)
-        if entry is None or entry.prices is None:
-            return Cost(Decimal(0), self.catalog.version, priced=False)
-        return Cost(usage_cost(entry.prices, usage), self.catalog.version, priced=True)
+        return self.catalog.price(self.entry(target), usage)
 
     def decide(self, request: ChatRequest | FimRequest, model_name: str) -> RouteDecision:
         features = extract_features(request)
