@@ -27,7 +27,7 @@ from polyroute.gateway.calls import CallInfo, new_request_id
 from polyroute.gateway.dispatch import Dispatcher
 from polyroute.gateway.pool import ProviderPool
 from polyroute.gateway.retry import RetryPolicy
-from polyroute.gateway.targets import Target, TargetResolver
+from polyroute.gateway.targets import TargetResolver
 from polyroute.inbound import anthropic_api, openai_api
 from polyroute.inbound.admin_api import admin_routes
 from polyroute.inbound.http import Authenticator, json_response
@@ -102,7 +102,7 @@ def create_app(settings: Settings) -> Starlette:
                 pool,
                 RetryPolicy(settings.retries),
                 settings.timeouts,
-                recorder=LedgerRecorder(ledger, lambda p, m, u: router.cost(Target(p, m), u)),
+                recorder=LedgerRecorder(ledger, router.cost),
                 gatekeeper=gatekeeper,
             ),
             max_request_bytes=settings.server.max_request_bytes,

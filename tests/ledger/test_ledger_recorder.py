@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from polyroute.canonical import Usage
-from polyroute.catalog import load_catalog
+from polyroute.catalog import Cost, load_catalog
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.gateway.calls import CallInfo
 from polyroute.gateway.targets import Target
@@ -15,8 +15,13 @@ from polyroute.ledger import Ledger, LedgerRecorder, call_records
 from polyroute.ledger import query as q
 from polyroute.routing.decision import RouteDecision
 
+CATALOG = load_catalog()
 SMALL = Target("mistral", "mistral-small-latest")
 MINI = Target("openai", "gpt-4.1-mini")
+
+
+def _cost(target: Target, usage: Usage) -> Cost:
+    return CATALOG.cost(target.provider, target.model, usage)
 
 
 def _fallback_call() -> CallInfo:
@@ -35,9 +40,8 @@ def _fallback_call() -> CallInfo:
 
 
 def test_a_fallback_call_becomes_one_call_and_two_priced_attempts() -> None:
-    catalog = load_catalog()
-    call, attempts = call_records(_fallback_call(), catalog.cost)
-    expected = catalog.cost("openai", "gpt-4.1-mini", Usage(1000, 200, 400)).usd
+    call, attempts = call_records(_fallback_call(), _cost)
+    expected = CATALOG.cost("openai", "gpt-4.1-mini", Usage(1000, 200, 400)).usd
     assert expected > 0
     assert call.cost_usd == expected == attempts[1].cost_usd
     assert attempts[0].cost_usd == Decimal(0)
@@ -51,7 +55,7 @@ def test_a_fallback_call_becomes_one_call_and_two_priced_attempts() -> None:
     assert (call.input_tokens, call.output_tokens, call.cached_read_tokens) == (1000, 200, 400)
     assert (call.latency_ms, call.ttft_ms, call.overhead_ms) == (100, 55, 15)
     assert call.ts == datetime.fromtimestamp(1_740_000_000.0, UTC)
-    assert call.catalog_version == catalog.version and call.priced
+    assert call.catalog_version == CATALOG.version and call.priced
     assert [(a.attempt, a.status, a.error_kind, a.http_status) for a in attempts] == [
         (1, "error", "rate_limited", 429),
         (2, "ok", None, 200),
@@ -64,22 +68,40 @@ def test_broken_streams_and_disconnects_are_labelled() -> None:
     attempt = info.begin(SMALL, [])
     attempt.error = UpstreamError(UpstreamKind.STREAM_BROKEN, "cut", "mistral")
     info.error = attempt.error
-    call, _ = call_records(info, load_catalog().cost)
+    call, _ = call_records(info, _cost)
     assert (call.status, call.error_kind, call.stream) == ("stream_broken", "stream_broken", True)
 
     info = CallInfo("req_gone", started=0.0, stream=True)
     info.begin(SMALL, [])  # still in flight when the client left
     info.client_disconnected = True
-    call, attempts = call_records(info, load_catalog().cost)
+    call, attempts = call_records(info, _cost)
     assert call.status == attempts[0].status == "client_disconnected"
     assert call.client_disconnected
 
 
 def test_the_recorder_submits_and_never_raises(ledger: Ledger) -> None:
-    recorder = LedgerRecorder(ledger, load_catalog().cost)
+    recorder = LedgerRecorder(ledger, _cost)
     recorder(_fallback_call())
     recorder(object())  # type: ignore[arg-type]  # logged and dropped, not raised
     assert ledger.writer.flush(5)
     found = q.get_call(ledger.engine, "req_fallback", principal="key_a")
     assert found is not None
     assert [a.provider for a in found[1]] == ["mistral", "openai"]
+
+
+def test_an_attempt_is_priced_once_per_usage_it_reports() -> None:
+    prices: list[Usage] = []
+
+    def counting(target: Target, usage: Usage) -> Cost:
+        prices.append(usage)
+        return _cost(target, usage)
+
+    info = _fallback_call()
+    second = info.attempts[1]
+    header_cost = second.cost(counting)  # the x-polyroute-cost-usd header's pricing
+    call, attempts = call_records(info, counting)
+    assert attempts[1].cost_usd == header_cost.usd == call.cost_usd
+    assert prices == [second.usage, Usage()]  # then the failed attempt, at no usage
+    second.usage = Usage(input_tokens=2000, output_tokens=10)  # a stream reported more
+    assert second.cost(counting).usd == _cost(MINI, second.usage).usd > header_cost.usd
+    assert len(prices) == 3

@@ -6,6 +6,7 @@ import os
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from polyroute.errors import UpstreamError
 from polyroute.gateway.targets import Target
 
 if TYPE_CHECKING:
+    from polyroute.catalog import Cost
     from polyroute.keys import Principal
     from polyroute.limits import Admission
     from polyroute.routing.decision import RouteDecision
@@ -56,10 +58,22 @@ class Attempt:
     usage: Usage | None = None
     continuation: bool = False
     """This attempt continued a stream another attempt had begun."""
+    _priced: tuple[Usage | None, Cost] | None = None
 
     @property
     def status(self) -> str:
         return "ok" if self.error is None else self.error.kind.value
+
+    def cost(self, price: Callable[[Target, Usage], Cost]) -> Cost:
+        """What the attempt cost at ``price``, computed once for the usage it reported.
+
+        A call is priced for its ``x-polyroute-cost-usd`` header and again for its ledger
+        record; usage is replaced, never changed in place, when a stream reports more.
+        """
+        priced = self._priced
+        if priced is None or priced[0] is not self.usage:
+            priced = self._priced = (self.usage, price(self.target, self.usage or Usage()))
+        return priced[1]
 
 
 @dataclass(slots=True)

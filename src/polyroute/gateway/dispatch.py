@@ -250,7 +250,7 @@ class Dispatcher:
     def cost_usd(self, info: CallInfo) -> Decimal:
         """List-price cost of every attempt that reported usage."""
         return sum(
-            (self.router.cost(a.target, a.usage).usd for a in info.attempts if a.usage),
+            (a.cost(self.router.cost).usd for a in info.attempts if a.usage),
             Decimal(0),
         )
 

@@ -1,6 +1,6 @@
 """From a finished call to its ledger records: the dispatcher's ``recorder``.
 
-``Dispatcher(..., recorder=LedgerRecorder(ledger, catalog.cost))``: when a call ends, each
+``Dispatcher(..., recorder=LedgerRecorder(ledger, router.cost))``: when a call ends, each
 attempt is priced at its own provider's list price from the usage that provider reported,
 and the call's tokens and cost are the sums over its attempts — what the team pays, fallbacks
 and broken streams included.
@@ -12,31 +12,22 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from polyroute.canonical import Usage
 from polyroute.errors import PolyrouteError, UpstreamError, UpstreamKind
 from polyroute.ledger.records import AttemptRecord, CallRecord, usage_fields
 
 if TYPE_CHECKING:
+    from polyroute.catalog import Cost
     from polyroute.gateway.calls import Attempt, CallInfo
+    from polyroute.gateway.targets import Target
     from polyroute.ledger.service import Ledger
 
 log = logging.getLogger("polyroute.ledger")
 
-
-class PricedCost(Protocol):
-    """What ``catalog.cost`` returns (``polyroute.catalog.Cost``)."""
-
-    @property
-    def usd(self) -> Decimal: ...
-    @property
-    def catalog_version(self) -> str: ...
-    @property
-    def priced(self) -> bool: ...
-
-
-CostFunction = Callable[[str, str, Usage], PricedCost]
+CostFunction = Callable[["Target", Usage], "Cost"]
+"""List price of a usage at a target (``Router.cost``)."""
 
 
 class LedgerRecorder:
@@ -97,7 +88,7 @@ def _attempt_record(
     info: CallInfo, n: int, attempt: Attempt, cost: CostFunction, call_ended: float
 ) -> AttemptRecord:
     target = attempt.target
-    price = cost(target.provider, target.model, attempt.usage or Usage())
+    price = attempt.cost(cost)
     in_flight = attempt.error is None and attempt.ended is None
     status = _status(attempt.error, info.client_disconnected and in_flight)
     return AttemptRecord(
