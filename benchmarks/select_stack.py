@@ -64,6 +64,11 @@ STACKS: dict[str, tuple[str, list[str], dict]] = {
         {},
     ),
     "d-raw": ("granian (uvloop, st) + raw ASGI + aiohttp client", [*GRANIAN, "raw_asgi:app"], {}),
+    "g": (
+        "granian (uvloop, st) + raw ASGI + rnet client",
+        [*GRANIAN, "raw_asgi:app"],
+        {"RELAY_CLIENT": "rnet"},
+    ),
     "e": ("uvicorn + Starlette + httpx.AsyncClient", [*UVICORN, "starlette_httpx:app"], {}),
 }
 BODY = b'{"model":"bench/m","messages":[{"role":"user","content":"hi"}]}'

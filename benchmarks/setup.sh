@@ -29,9 +29,13 @@ ls /usr/lib/nginx/modules/ngx_http_echo_module.so
 # image's would (the official python images are built so): Debian's python3.11 here. The
 # pyenv build without --enable-optimizations that `python3` may point to spends ~8% more
 # CPU per call (README, Benchmark). run.py uses .venv-bench when it exists.
+cd "$(dirname "$0")/.."
+# select_stack.py compares servers, granian among them (not a dependency of polyroute).
+if [ -x .venv/bin/python ]; then
+  .venv/bin/python -m pip install --quiet 'granian>=2.8,<3'
+fi
 bench_python=${BENCH_PYTHON:-/usr/bin/python3.11}
 if [ -x "$bench_python" ]; then
-  cd "$(dirname "$0")/.."
   [ -x .venv-bench/bin/python ] || "$bench_python" -m venv .venv-bench
   .venv-bench/bin/python -m pip install --quiet -e .
   .venv-bench/bin/python -c 'import sys; print("benchmark interpreter:", sys.executable, sys.version.split()[0])'
