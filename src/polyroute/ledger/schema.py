@@ -82,6 +82,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     if value is None:
         return None
+    if value.tzinfo is UTC:  # the ledger's own times: the text without its "+00:00"
+        return value.isoformat(" ", "microseconds")[:26]
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
