@@ -3,7 +3,8 @@ short timeouts, one retry, breakers that open after two failures and cool down i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import openai
 import pytest
@@ -83,6 +84,40 @@ def _fresh(emulators: dict[str, EmulatorServer], app: Starlette, gateway: Backgr
 def client(gateway: BackgroundServer) -> Iterator[openai.OpenAI]:
     with openai.OpenAI(base_url=f"{gateway.base_url}/v1", api_key=MASTER_KEY, max_retries=0) as c:
         yield c
+
+
+OwnGateway = Callable[..., openai.OpenAI]
+
+
+@pytest.fixture
+def own_gateway(emulators: dict[str, EmulatorServer]) -> Iterator[OwnGateway]:
+    """``own_gateway(timeouts={...}, retries={...})``: a client of a gateway of the test's own,
+    route ``main`` = primary then secondary, no retries unless ``retries`` says so."""
+    servers: list[BackgroundServer] = []
+    clients: list[openai.OpenAI] = []
+
+    def start(**config: Any) -> openai.OpenAI:
+        raw = {
+            "master_key": MASTER_KEY,
+            "database_url": "sqlite://",
+            "providers": {
+                name: {"api_key": "k", "base_url": e.base_url} for name, e in emulators.items()
+            },
+            "routes": {"main": {"targets": [PRIMARY, SECONDARY]}},
+            "retries": {"per_target": 0},
+            **config,
+        }
+        app = create_app(settings_from_mapping(raw, env={}, source="<a test's own gateway>"))
+        servers.append(BackgroundServer(app).start())
+        base_url = f"{servers[-1].base_url}/v1"
+        clients.append(openai.OpenAI(base_url=base_url, api_key=MASTER_KEY, max_retries=0))
+        return clients[-1]
+
+    yield start
+    for client in clients:
+        client.close()
+    for server in servers:
+        server.stop()
 
 
 def hits(server: EmulatorServer) -> list[float]:

@@ -4,47 +4,17 @@ ends with a 504 when it runs out, and no target is tried after that."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import openai
 import pytest
 
-from polyroute.app import create_app
-from polyroute.config import settings_from_mapping
-from polyroute.emulators import EmulatorServer
-from polyroute.server import BackgroundServer
-from tests.fallback.conftest import MASTER_KEY, PRIMARY, SECONDARY, hits
+from tests.fallback.conftest import hits
 
 ASK = [{"role": "user", "content": "Tell me about budgets."}]
 
 
-def _gateway(emulators: dict[str, EmulatorServer], first_byte: float, total: float):
-    raw = {
-        "master_key": MASTER_KEY,
-        "database_url": "sqlite://",
-        "providers": {
-            name: {"api_key": "k", "base_url": e.base_url} for name, e in emulators.items()
-        },
-        "routes": {"main": {"targets": [PRIMARY, SECONDARY]}},
-        "timeouts": {"connect": 1, "first_byte": first_byte, "total": total},
-        "retries": {"per_target": 0},
-    }
-    app = create_app(settings_from_mapping(raw, env={}, source="<budget tests>"))
-    return BackgroundServer(app)
-
-
-@pytest.fixture
-def client_for(emulators: dict[str, EmulatorServer]) -> Iterator:
-    servers: list[BackgroundServer] = []
-
-    def client(first_byte: float, total: float) -> openai.OpenAI:
-        server = _gateway(emulators, first_byte, total).start()
-        servers.append(server)
-        return openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=MASTER_KEY, max_retries=0)
-
-    yield client
-    for server in servers:
-        server.stop()
+def _timeouts(first_byte: float, total: float) -> dict:
+    return {"timeouts": {"connect": 1, "first_byte": first_byte, "total": total}}
 
 
 def _out_of_budget(client: openai.OpenAI, **create: object) -> float:
@@ -58,25 +28,25 @@ def _out_of_budget(client: openai.OpenAI, **create: object) -> float:
     return time.monotonic() - started
 
 
-def test_a_budget_shorter_than_the_first_byte_timeout_ends_the_call(client_for, emulators) -> None:
-    client = client_for(first_byte=5, total=1.5)
+def test_a_budget_shorter_than_the_first_byte_timeout_ends_the_call(own_gateway, emulators) -> None:
+    client = own_gateway(**_timeouts(first_byte=5, total=1.5))
     emulators["openai"].inject(latency_ms=10_000)
     assert 1.5 <= _out_of_budget(client) < 2.5
     assert hits(emulators["mistral"]) == []  # a spent budget is not failed over
 
 
 def test_a_stream_whose_first_token_outlasts_the_budget_ends_before_any_byte(
-    client_for, emulators
+    own_gateway, emulators
 ) -> None:
-    client = client_for(first_byte=5, total=1.5)
+    client = own_gateway(**_timeouts(first_byte=5, total=1.5))
     emulators["openai"].inject(first_token_delay_ms=10_000)
     assert 1.5 <= _out_of_budget(client, stream=True) < 2.5
 
 
-def test_a_budget_spent_by_earlier_attempts_cuts_the_last_one_short(client_for, emulators) -> None:
+def test_a_budget_spent_by_earlier_attempts_cuts_the_last_one_short(own_gateway, emulators) -> None:
     # The first attempt times out on its own first-byte clock (1 s); the second has only
     # ~0.6 s of the call's 1.6 s left.
-    client = client_for(first_byte=1, total=1.6)
+    client = own_gateway(**_timeouts(first_byte=1, total=1.6))
     emulators["openai"].inject(latency_ms=10_000)
     emulators["mistral"].inject(latency_ms=10_000)
     assert 1.6 <= _out_of_budget(client) < 2.4

@@ -170,6 +170,36 @@ def test_content_filter_refusal_is_passed_on_not_failed_over(client, emulators) 
     assert hits(emulators["mistral"]) == []
 
 
+# OpenAI's answer to a prompt its policy flags (a 400, unlike a reply cut by the filter).
+_POLICY_REFUSAL = {
+    "error": {
+        "message": "Invalid prompt: your prompt was flagged as potentially violating our usage "
+        "policy.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_prompt",
+    }
+}
+
+
+def test_a_policy_refusal_is_passed_on_not_failed_over(client, emulators) -> None:
+    emulators["openai"].inject(status=400, body=_POLICY_REFUSAL)
+    with pytest.raises(openai.BadRequestError) as caught:
+        _call(client)
+    assert (caught.value.code, caught.value.type) == ("invalid_prompt", "invalid_request_error")
+    assert "flagged" in caught.value.message
+    assert hits(emulators["mistral"]) == []
+
+
+def test_a_policy_refusal_fails_over_when_the_config_says_so(own_gateway, emulators) -> None:
+    client = own_gateway(retries={"per_target": 0, "failover_on_content_filter": True})
+    emulators["openai"].inject(status=400, body=_POLICY_REFUSAL)
+    raw, _ = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "mistral"
+    assert raw.headers["x-polyroute-attempts"] == "2"
+    assert raw.parse().choices[0].message.content
+
+
 def test_caller_errors_are_not_retried_or_failed_over(client, emulators) -> None:
     emulators["openai"].inject(status=400)
     with pytest.raises(openai.BadRequestError):
