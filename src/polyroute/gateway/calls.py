@@ -58,7 +58,9 @@ class Attempt:
     usage: Usage | None = None
     continuation: bool = False
     """This attempt continued a stream another attempt had begun."""
-    _priced: tuple[Usage | None, Cost] | None = None
+    _priced: tuple[Usage | None, Cost] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def status(self) -> str:
