@@ -101,7 +101,10 @@ _FAILOVER = _RETRYABLE | {
     UpstreamKind.TIMEOUT,
     UpstreamKind.CONTEXT_LENGTH,
     UpstreamKind.STREAM_BROKEN,
+    # The operator's account at that provider (key, permission, model access) failed, not
+    # the caller's request: another provider may well serve it.
     UpstreamKind.AUTHENTICATION,
+    UpstreamKind.PERMISSION,
     UpstreamKind.NOT_FOUND,
 }
 

@@ -14,6 +14,7 @@ from tests.fallback.conftest import (
     BACKOFF_S,
     FIRST_BYTE_S,
     MASTER_KEY,
+    SECONDARY,
     STREAM_IDLE_S,
     hits,
 )
@@ -228,6 +229,44 @@ def test_a_primary_that_goes_down_and_comes_back(client, emulators) -> None:
     raw, _ = _call(client)
     assert raw.headers["x-polyroute-provider"] == "openai"
     assert len(hits(emulators["openai"])) == 4
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_a_providers_account_errors_fail_over(client, emulators, status: int) -> None:
+    """A rejected key, a model the account may not use, a model gone: another provider may
+    serve the call (the caller's request was not the problem)."""
+    emulators["openai"].inject(status=status)
+    raw, _ = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "mistral"
+    assert raw.headers["x-polyroute-attempts"] == "2"
+    assert len(hits(emulators["openai"])) == 1  # not retried on the same target
+
+
+def test_when_every_circuit_is_open_no_provider_is_called(client, emulators) -> None:
+    for name in ("openai", "mistral"):
+        emulators[name].inject(status=503, count=2)
+    with pytest.raises(openai.InternalServerError):
+        _call(client)  # two failed attempts on each target open both circuits
+    assert len(hits(emulators["openai"])) == len(hits(emulators["mistral"])) == 2
+    with pytest.raises(openai.InternalServerError) as caught:
+        _call(client)
+    assert caught.value.status_code == 503
+    assert "circuits are open" in caught.value.message
+    assert caught.value.response.headers["x-polyroute-attempts"] == "0"
+    assert len(hits(emulators["openai"])) == len(hits(emulators["mistral"])) == 2
+
+
+def test_a_continuation_that_was_a_probe_closes_the_targets_circuit(client, emulators) -> None:
+    emulators["mistral"].inject(status=503, count=2)
+    with pytest.raises(openai.InternalServerError):
+        _call(client, model=SECONDARY)  # mistral's circuit opens
+    time.sleep(1.1)  # its cool-down passes: the next call to it is the probe
+    emulators["openai"].inject(cut_after_chunks=3)
+    text, chunks = _stream_text(client)  # continued on mistral: the probe, and it succeeds
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert text and len(hits(emulators["mistral"])) == 3
+    raw, _ = _call(client, model=SECONDARY)  # so mistral is healthy again at once
+    assert raw.headers["x-polyroute-provider"] == "mistral"
 
 
 def test_the_response_names_the_model_that_answered(client, emulators) -> None:
