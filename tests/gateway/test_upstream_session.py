@@ -45,6 +45,36 @@ async def test_cookies_set_by_a_provider_are_not_sent_back() -> None:
     assert seen == [None, None]
 
 
+async def test_a_redirect_is_not_followed_with_the_key() -> None:
+    """A provider address that redirects (a moved or hijacked endpoint) is an error; the
+    request, and the key in it, never goes where the redirect points."""
+    elsewhere: list[str] = []
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect("/elsewhere")
+
+    async def other(request: web.Request) -> web.Response:
+        elsewhere.append(request.headers.get("Authorization", ""))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", redirect)
+    app.router.add_post("/elsewhere", other)
+    async with TestServer(app, host="127.0.0.1") as server:
+        upstream = Upstream(
+            "p", create_session(2.0), {"Authorization": "Bearer k"}, 5.0, _never_decoded
+        )
+        url = str(server.make_url("/v1/chat/completions"))
+        with pytest.raises(UpstreamError) as answer:
+            await upstream.post_json(url, {"n": 1})
+        with pytest.raises(UpstreamError) as stream:
+            await upstream.open_stream(url, {"n": 2})
+    for caught in (answer, stream):
+        assert (caught.value.kind, caught.value.status) == (UpstreamKind.SERVER, 502)
+        assert "answered 307, a redirect (not followed)" in str(caught.value)
+    assert elsewhere == []
+
+
 @contextlib.asynccontextmanager
 async def _tls_provider(tmp_path: Path, reached: list[str]) -> AsyncIterator[tuple[str, Path]]:
     """A provider on loopback with a self-signed certificate: (its URL, its certificate)."""

@@ -166,7 +166,7 @@ class Upstream:
                 # its connection with it. Entering and leaving the context were two more
                 # trips through the client's runtime: ~15 µs of CPU a call (measured).
                 raw = await response.bytes()
-            if response.status >= 400:
+            if response.status >= 300:
                 raise self._error(response, raw)
         try:
             return orjson.loads(raw)
@@ -183,13 +183,21 @@ class Upstream:
                 response = await self.session.post(
                     url, headers=self.headers, body=orjson.dumps(body)
                 )
-                if response.status >= 400:
+                if response.status >= 300:
                     async with response:
                         raise self._error(response, await response.bytes())
         return UpstreamStream(response)
 
     def _error(self, response: rnet.Response, body: bytes) -> UpstreamError:
         """The provider's error, read by its protocol from the status, body and headers."""
+        if response.status < 400:
+            # Redirects are not followed (create_session): the request carries the key.
+            return UpstreamError(
+                UpstreamKind.SERVER,
+                f"{self.provider}: answered {response.status}, a redirect (not followed)",
+                self.provider,
+                502,
+            )
         headers = response.headers
         names = {key.decode("latin-1") for key in headers}
         text = {n: v.decode("latin-1") for n in names if (v := headers.get(n)) is not None}
