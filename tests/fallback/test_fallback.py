@@ -4,6 +4,7 @@ what the caller received, how many attempts each target saw and when, and the wa
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 
 import httpx
 import openai
@@ -324,3 +325,29 @@ def test_client_disconnect_cancels_a_non_streaming_upstream_call(
         outcome = entries[-1].get("outcome") if entries else None
         time.sleep(0.05)
     assert outcome == "client_disconnected"
+
+
+def test_retry_backoff_grows_and_is_capped(own_gateway, emulators) -> None:
+    client = own_gateway(retries={"per_target": 3, "backoff_base": 0.2, "backoff_max": 0.3})
+    emulators["openai"].inject(status=500, count=3)
+    raw, _ = _call(client)
+    assert raw.headers["x-polyroute-provider"] == "openai"
+    times = hits(emulators["openai"])
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    # Each wait is drawn from [half, all] of min(backoff_max, base * 2**try): 0.2, then 0.3
+    # twice (uncapped: 0.4 and 0.8). The upper bounds leave room for a slow machine.
+    assert len(gaps) == 3
+    assert 0.1 <= gaps[0] < 0.2 + 0.15
+    assert all(0.15 <= gap < 0.3 + 0.15 for gap in gaps[1:])
+
+
+def test_embeddings_through_a_route_fail_over_in_its_order(own_gateway, emulators) -> None:
+    client = own_gateway(
+        routes={"embed": {"targets": ["openai/text-embedding-3-small", "mistral/mistral-embed"]}}
+    )
+    emulators["openai"].inject(status=503)
+    raw = client.embeddings.with_raw_response.create(model="embed", input=["a", "b"])
+    assert raw.headers["x-polyroute-provider"] == "mistral"
+    assert raw.headers["x-polyroute-decision"] == "route=embed;strategy=ordered"
+    assert len(raw.parse().data) == 2
+    assert len(emulators["openai"].received("/embeddings")) == 1
