@@ -235,7 +235,7 @@ class ResolvedProvider:
     base_url: str
     api_key: str | None = field(default=None, repr=False)
     models: tuple[str, ...] = ()
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # may carry a key
     ca_bundle: str | None = None
 
 
@@ -266,11 +266,12 @@ def interpolate(value: Any, env: Mapping[str, str], path: str = "") -> Any:
 
         def sub(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
-            if name in env:
-                return env[name]
-            if default is not None:
-                return default
-            raise ConfigError(f"{path or '<root>'}: environment variable {name} is not set")
+            found = env.get(name)
+            if default is not None:  # as in the shell: the default when unset or empty
+                return found or default
+            if found is None:
+                raise ConfigError(f"{path or '<root>'}: environment variable {name} is not set")
+            return found
 
         return _VAR.sub(sub, value)
     if isinstance(value, dict):
@@ -304,8 +305,20 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         try:
             raw = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+            raise ConfigError(f"{source}: not valid YAML: {_yaml_problem(exc)}") from None
     return settings_from_mapping(raw, env, source)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """What is wrong and where, without the parser's quote of the line: it may hold a key."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return type(error).__name__
+    parts = [
+        f"{what} at line {mark.line + 1}, column {mark.column + 1}"
+        for what, mark in ((error.problem, error.problem_mark), (error.context, error.context_mark))
+        if what and mark is not None
+    ]
+    return ", ".join(parts) or type(error).__name__
 
 
 def settings_from_mapping(raw: Any, env: Mapping[str, str], source: str) -> Settings:
