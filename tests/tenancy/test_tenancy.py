@@ -199,6 +199,14 @@ def test_tenant_provider_key_is_used_for_that_tenant_only(
     assert TENANT_MISTRAL_KEY not in stored.text + listed.text
     assert TENANT_MISTRAL_KEY not in caplog.text
 
+    # Deleted: the tenant's next call goes out with the default key at once, not after the
+    # pool's cache time.
+    deleted = admin.delete("/v1/admin/provider-keys/mistral", params={"tenant": "team-a"})
+    assert deleted.json() == {"tenant": "team-a", "provider": "mistral", "deleted": True}
+    with pytest.raises(openai.APIStatusError) as caught:
+        team_a.chat.completions.create(model="mistral/mistral-small-latest", messages=ASK)
+    assert caught.value.status_code == 502
+
 
 def test_a_stored_key_that_cannot_be_decrypted_is_refused_not_replaced(emulators) -> None:
     """Restarted with other encryption keys, the gateway refuses the tenant's calls (503)
