@@ -238,6 +238,9 @@ async def test_fim_and_unsupported_params() -> None:
     )
     assert adapter.unsupported_params(req) == ["logit_bias", "parallel_tool_calls", "user"]
     assert adapter.unsupported_params(_chat(parallel_tool_calls=True)) == []
+    embed = EmbeddingRequest("x", ["a"], user="u1", extra={"taskType": "CLUSTERING", "store": 1})
+    assert adapter.unsupported_params(embed) == ["store", "user"]  # taskType is Gemini's own
+    assert adapter.unsupported_params(FimRequest("x", "def f(")) == []  # refused, not trimmed
 
 
 # -- against a hand-written server ----------------------------------------------------------

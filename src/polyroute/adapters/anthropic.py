@@ -76,7 +76,9 @@ class AnthropicAdapter:
             self.provider, session, self._headers, timeouts.first_byte, decode_error
         )
 
-    def unsupported_params(self, request: ChatRequest) -> list[str]:
+    def unsupported_params(self, request: ChatRequest | EmbeddingRequest | FimRequest) -> list[str]:
+        if not isinstance(request, ChatRequest):
+            return []  # no embeddings or fill-in-the-middle here: refused, not trimmed
         dropped = [name for name, is_set in _UNSUPPORTED.items() if is_set(request)]
         dropped.extend(k for k in request.extra if k not in ANTHROPIC_FIELDS)
         return sorted(dropped)

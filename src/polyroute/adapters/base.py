@@ -35,6 +35,6 @@ class Adapter(Protocol):
 
     def fim_stream(self, request: FimRequest, model: str) -> AsyncIterator[StreamEvent]: ...
 
-    def unsupported_params(self, request: ChatRequest) -> list[str]:
+    def unsupported_params(self, request: ChatRequest | EmbeddingRequest | FimRequest) -> list[str]:
         """Request fields this provider cannot take, which the adapter will not send."""
         ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from polyroute.canonical import ChatRequest
+from polyroute.canonical import ChatRequest, EmbeddingRequest, FimRequest
 from polyroute.providers.spec import OpenAIDialect, ToolCallIdRule
 
 # Canonical fields and the reference-OpenAI body keys that carry them.
@@ -47,9 +47,25 @@ def dropped_params(request: ChatRequest, dialect: OpenAIDialect) -> list[str]:
         for name in dialect.unsupported
         if name in _CANONICAL_KEYS and getattr(request, name, None) not in (None, False)
     ]
-    if not dialect.accepts_unknown_fields:
-        dropped.extend(k for k in request.extra if k not in dialect.known_fields)
+    dropped.extend(_unknown(request.extra, dialect, dialect.known_fields))
     return sorted(dropped)
+
+
+def dropped_embedding_params(request: EmbeddingRequest, dialect: OpenAIDialect) -> list[str]:
+    dropped = _unknown(request.extra, dialect, dialect.embedding_fields)
+    if request.user is not None and not dialect.embedding_accepts_user:
+        dropped.append("user")
+    if request.dimensions is not None and not dialect.embedding_dimensions_field:
+        dropped.append("dimensions")
+    return sorted(dropped)
+
+
+def dropped_fim_params(request: FimRequest, dialect: OpenAIDialect) -> list[str]:
+    return sorted(_unknown(request.extra, dialect, dialect.fim_fields))
+
+
+def _unknown(extra: dict[str, Any], dialect: OpenAIDialect, known: frozenset[str]) -> list[str]:
+    return [] if dialect.accepts_unknown_fields else [k for k in extra if k not in known]
 
 
 def apply_chat_dialect(
@@ -59,7 +75,7 @@ def apply_chat_dialect(
     for name in dialect.unsupported:
         for key in _CANONICAL_KEYS.get(name, (name,)):
             body.pop(key, None)
-    _forward_extra(body, request.extra, dialect)
+    _forward_extra(body, request.extra, dialect, dialect.known_fields)
     _rename(body, "seed", dialect.seed_field)
     if "max_completion_tokens" in body or "max_tokens" in body:
         value = body.pop("max_completion_tokens", None) or body.pop("max_tokens", None)
@@ -80,13 +96,13 @@ def apply_chat_dialect(
 
 
 def apply_fim_dialect(body: dict[str, Any], extra: dict[str, Any], dialect: OpenAIDialect) -> None:
-    _forward_extra(body, extra, dialect)
+    _forward_extra(body, extra, dialect, dialect.fim_fields)
 
 
 def apply_embedding_dialect(
     body: dict[str, Any], extra: dict[str, Any], dialect: OpenAIDialect
 ) -> None:
-    _forward_extra(body, extra, dialect)
+    _forward_extra(body, extra, dialect, dialect.embedding_fields)
     if dialect.embedding_dimensions_field:
         _rename(body, "dimensions", dialect.embedding_dimensions_field)
     else:
@@ -95,9 +111,11 @@ def apply_embedding_dialect(
         body.pop("user", None)
 
 
-def _forward_extra(body: dict[str, Any], extra: dict[str, Any], dialect: OpenAIDialect) -> None:
+def _forward_extra(
+    body: dict[str, Any], extra: dict[str, Any], dialect: OpenAIDialect, known: frozenset[str]
+) -> None:
     for key, value in extra.items():
-        if dialect.accepts_unknown_fields or key in dialect.known_fields:
+        if dialect.accepts_unknown_fields or key in known:
             body[key] = value
         else:
             body.pop(key, None)

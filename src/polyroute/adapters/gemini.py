@@ -44,6 +44,7 @@ from polyroute.wire.gemini import (
     model_resource,
     stream_error,
 )
+from polyroute.wire.gemini.embeddings import EXTRA_FIELDS as EMBED_EXTRA_FIELDS
 from polyroute.wire.sse import IdleTimeout, iter_sse, with_idle_timeout
 
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
@@ -60,8 +61,13 @@ class GeminiAdapter:
             self.provider, session, auth_headers(provider), timeouts.first_byte, decode_error
         )
 
-    def unsupported_params(self, request: ChatRequest) -> list[str]:
+    def unsupported_params(self, request: ChatRequest | EmbeddingRequest | FimRequest) -> list[str]:
         """Set fields Gemini has no slot for; they are not sent."""
+        if isinstance(request, EmbeddingRequest):
+            dropped = [key for key in request.extra if key not in EMBED_EXTRA_FIELDS]
+            return sorted([*dropped, "user"] if request.user is not None else dropped)
+        if isinstance(request, FimRequest):
+            return []  # no fill-in-the-middle here: refused, not trimmed
         dropped = [key for key in request.extra if key not in forwarded_extra(request)]
         if request.user is not None:
             dropped.append("user")

@@ -16,6 +16,8 @@ from polyroute.adapters.dialect import (
     apply_chat_dialect,
     apply_embedding_dialect,
     apply_fim_dialect,
+    dropped_embedding_params,
+    dropped_fim_params,
     dropped_params,
 )
 from polyroute.adapters.http import HttpClient, Upstream, UpstreamStream, transport_errors
@@ -69,7 +71,11 @@ class OpenAICompatAdapter:
             self.provider, session, auth_headers(provider), timeouts.first_byte, decode_error
         )
 
-    def unsupported_params(self, request: ChatRequest) -> list[str]:
+    def unsupported_params(self, request: ChatRequest | EmbeddingRequest | FimRequest) -> list[str]:
+        if isinstance(request, EmbeddingRequest):
+            return dropped_embedding_params(request, self._dialect)
+        if isinstance(request, FimRequest):
+            return dropped_fim_params(request, self._dialect)
         return dropped_params(request, self._dialect)
 
     # -- chat ---------------------------------------------------------------------------

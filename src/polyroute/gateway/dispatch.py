@@ -279,7 +279,7 @@ class Dispatcher:
 
 
 def _dropped(adapter: Adapter, request: AnyRequest) -> list[str]:
-    return adapter.unsupported_params(request) if isinstance(request, ChatRequest) else []
+    return adapter.unsupported_params(request)
 
 
 async def _close(events: AsyncIterator[StreamEvent]) -> None:

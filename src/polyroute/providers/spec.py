@@ -40,7 +40,11 @@ class OpenAIDialect:
     accepts_unknown_fields: bool = False
     """Forward request fields outside ``known_fields`` instead of dropping them."""
     known_fields: frozenset[str] = frozenset()
-    """Provider-specific top-level request fields forwarded from the client's request."""
+    """Provider-specific top-level chat request fields forwarded from the client's request."""
+    embedding_fields: frozenset[str] = frozenset()
+    """The same for embeddings requests (each endpoint takes its own fields)."""
+    fim_fields: frozenset[str] = frozenset()
+    """The same for fill-in-the-middle requests."""
     unsupported: frozenset[str] = frozenset()
     """Canonical fields the provider rejects; dropped (and reported) rather than sent."""
     embedding_dimensions_field: str | None = "dimensions"

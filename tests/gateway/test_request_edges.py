@@ -1,0 +1,140 @@
+"""Request bodies at the edges: chunked (no Content-Length), empty, and not a JSON object.
+
+``read_json`` refuses a declared Content-Length over the limit before reading anything; a
+chunked body declares none, so the limit must be enforced while the body streams in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import orjson
+import pytest
+
+from polyroute.server import BackgroundServer
+from tests.gateway.conftest import BY_NAME, MASTER_KEY, MAX_REQUEST_BYTES, last_body
+
+MISTRAL = BY_NAME["mistral"].chat
+OPENAI_PATHS = ["/v1/chat/completions", "/v1/embeddings", "/v1/fim/completions"]
+
+
+def _envelope(response: httpx.Response) -> dict[str, object]:
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"message", "type", "param", "code"}
+    assert response.headers["x-request-id"].startswith("req_")
+    return body["error"]
+
+
+@pytest.fixture
+def http(gateway: BackgroundServer) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=gateway.base_url,
+        headers={"Authorization": f"Bearer {MASTER_KEY}", "content-type": "application/json"},
+        timeout=10,
+    ) as c:
+        yield c
+
+
+def _chunked(payload: bytes, size: int = 16 * 1024) -> Iterator[bytes]:
+    """``payload`` as a generator: httpx sends it with ``Transfer-Encoding: chunked``."""
+    for start in range(0, len(payload), size):
+        yield payload[start : start + size]
+
+
+def _chat(content: str) -> bytes:
+    return orjson.dumps({"model": MISTRAL, "messages": [{"role": "user", "content": content}]})
+
+
+# -- chunked bodies -----------------------------------------------------------------------
+
+
+def test_chunked_body_over_the_limit_is_413(http: httpx.Client, emulators) -> None:
+    payload = _chat("x" * (MAX_REQUEST_BYTES + 10))
+    assert len(payload) > MAX_REQUEST_BYTES
+    request = http.build_request("POST", "/v1/chat/completions", content=_chunked(payload))
+    assert "content-length" not in request.headers
+    assert request.headers["transfer-encoding"] == "chunked"
+
+    response = http.send(request)
+
+    assert response.status_code == 413
+    error = _envelope(response)
+    assert error == {
+        "message": f"Request body is larger than the {MAX_REQUEST_BYTES}-byte limit.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "request_too_large",
+    }
+    assert emulators["mistral"].received("/chat/completions") == []
+
+
+def test_chunked_body_just_over_the_limit_is_413(http: httpx.Client) -> None:
+    """One byte over: the limit is exact, not rounded to a chunk boundary."""
+    payload = b" " * (MAX_REQUEST_BYTES + 1)
+    response = http.post("/v1/chat/completions", content=_chunked(payload, 1000))
+    assert response.status_code == 413
+    assert _envelope(response)["code"] == "request_too_large"
+
+
+def test_chunked_body_under_the_limit_is_served(http: httpx.Client, emulators) -> None:
+    content = "Say hello to a chunked body. " + "y" * (MAX_REQUEST_BYTES // 2)
+    payload = _chat(content)
+    assert len(payload) < MAX_REQUEST_BYTES
+    request = http.build_request("POST", "/v1/chat/completions", content=_chunked(payload))
+    assert "content-length" not in request.headers
+
+    response = http.send(request)
+
+    assert response.status_code == 200
+    assert response.headers["x-polyroute-provider"] == "mistral"
+    assert response.json()["choices"][0]["message"]["content"]
+    assert last_body(emulators["mistral"])["messages"] == [{"role": "user", "content": content}]
+
+
+def test_chunked_body_exactly_at_the_limit_is_not_refused_for_size(http: httpx.Client) -> None:
+    # Pad a valid request with trailing JSON white space up to exactly the limit.
+    payload = _chat("hello")
+    payload += b" " * (MAX_REQUEST_BYTES - len(payload))
+    assert len(payload) == MAX_REQUEST_BYTES
+    response = http.post("/v1/chat/completions", content=_chunked(payload, 4096))
+    assert response.status_code == 200
+    assert response.json()["object"] == "chat.completion"
+
+
+# -- empty and non-object bodies ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", OPENAI_PATHS)
+def test_empty_body_is_400(http: httpx.Client, path: str) -> None:
+    response = http.post(path, content=b"")
+    assert response.status_code == 400
+    assert _envelope(response) == {
+        "message": "The request body is empty; expected a JSON object.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+
+
+def test_empty_chunked_body_is_400(http: httpx.Client) -> None:
+    response = http.post("/v1/chat/completions", content=_chunked(b""))
+    assert response.status_code == 400
+    assert _envelope(response)["message"] == "The request body is empty; expected a JSON object."
+
+
+@pytest.mark.parametrize("path", OPENAI_PATHS)
+@pytest.mark.parametrize(
+    "body", [b"[]", b'"x"', b"null", b"42", b"true", b'[{"model": "m"}]'], ids=repr
+)
+def test_non_object_json_body_is_400(http: httpx.Client, emulators, path: str, body: bytes) -> None:
+    response = http.post(path, content=body)
+    assert response.status_code == 400
+    assert _envelope(response) == {
+        "message": "The request body must be a JSON object.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_body",
+    }
+    assert all(server.requests() == [] for server in emulators.values())
