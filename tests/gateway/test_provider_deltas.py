@@ -83,15 +83,17 @@ def test_message_names_are_dropped_only_for_mistral(
         {"role": "assistant", "content": "Hello Alice.", "name": "bot"},
         {"role": "user", "content": "Say hello again.", "name": "alice"},
     ]
-    _, reply = _chat(client, provider, messages=messages)
+    raw, reply = _chat(client, provider, messages=messages)
     assert reply.choices[0].message.content
 
     sent = last_body(emulators[provider])["messages"]
     if provider == "mistral":
         # Mistral's message schema has no ``name``: it would be a 422.
         assert sent == [{k: v for k, v in m.items() if k != "name"} for m in messages]
+        assert raw.headers[DROPPED] == "messages.name"
     else:
         assert sent == messages
+        assert DROPPED not in raw.headers
 
 
 @by_provider
@@ -118,8 +120,9 @@ def test_tool_result_names_are_kept_even_for_mistral(
             "content": '{"temp_c": 21}',
         },
     ]
-    _, reply = _chat(client, provider, messages=history, tools=[WEATHER])
+    raw, reply = _chat(client, provider, messages=history, tools=[WEATHER])
     assert "21" in (reply.choices[0].message.content or "")
+    assert raw.headers.get(DROPPED) == ("messages.name" if provider == "mistral" else None)
 
     sent = last_body(emulators[provider])["messages"]
     assert sent[2] == history[2]
@@ -333,9 +336,10 @@ def test_prefix_is_stripped_for_a_provider_without_assistant_prefix(
         {"role": "user", "content": "Tell me a story."},
         {"role": "assistant", "content": "Once upon a time", "prefix": True},
     ]
-    _chat(client, "local", messages=messages)
+    raw, _ = _chat(client, "local", messages=messages)
     sent = last_body(emulators["local"])["messages"]
     assert sent[-1] == {"role": "assistant", "content": "Once upon a time"}
+    assert raw.headers[DROPPED] == "messages.prefix"
 
 
 # -- embeddings: embedding_accepts_user and embedding_dimensions_field --------------------------

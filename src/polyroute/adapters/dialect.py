@@ -48,6 +48,13 @@ def dropped_params(request: ChatRequest, dialect: OpenAIDialect) -> list[str]:
         if name in _CANONICAL_KEYS and getattr(request, name, None) not in (None, False)
     ]
     dropped.extend(_unknown(request.extra, dialect, dialect.known_fields))
+    # What _apply_message_rules takes out of messages.
+    if not dialect.message_name_field and any(
+        m.name and m.role != "tool" for m in request.messages
+    ):
+        dropped.append("messages.name")
+    if not dialect.assistant_prefix and any(m.prefix for m in request.messages):
+        dropped.append("messages.prefix")
     return sorted(dropped)
 
 
