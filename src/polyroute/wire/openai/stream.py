@@ -58,6 +58,14 @@ class _Call:
     id: str
 
 
+def _bare_error(chunk: dict[str, Any]) -> dict[str, Any] | None:
+    """Mistral, Cerebras and vLLM send an error inside a stream as their plain error body
+    (``{"object": "error", "message": ...}``), not as a chunk with an ``error`` key."""
+    if "choices" not in chunk and (chunk.get("object") == "error" or "message" in chunk):
+        return chunk
+    return None
+
+
 class ChunkDecoder:
     """Decodes one upstream stream; create one per stream."""
 
@@ -75,7 +83,7 @@ class ChunkDecoder:
 
     def decode(self, chunk: dict[str, Any]) -> list[StreamEvent]:
         events: list[StreamEvent] = []
-        error = chunk.get("error")
+        error = chunk.get("error") or _bare_error(chunk)
         if not self._started:
             if error:  # failed before anything started: the adapter raises it
                 return [StreamFailure(decode_stream_error(error, self.provider))]
