@@ -18,7 +18,7 @@ import os
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -149,10 +149,14 @@ class Upstream:
     first_byte: float
     """Seconds to wait for the response headers (the whole body, when not streaming)."""
     decode_error: ErrorDecoder
+    secrets: tuple[str, ...] = field(init=False, repr=False, default=())
+    """The key(s) in ``headers``: never repeated in an error, whatever their shape."""
 
     def __post_init__(self) -> None:
+        headers = dict(self.headers)
+        object.__setattr__(self, "secrets", _secrets_in(headers))
         # Built once in the client's own form rather than converted on every request.
-        object.__setattr__(self, "headers", rnet.HeaderMap(dict(self.headers)))
+        object.__setattr__(self, "headers", rnet.HeaderMap(headers))
 
     async def post_json(self, url: str, body: dict[str, Any]) -> Any:
         """POST ``body``, return the JSON answer or raise the provider's error."""
@@ -201,4 +205,32 @@ class Upstream:
         headers = response.headers
         names = {key.decode("latin-1") for key in headers}
         text = {n: v.decode("latin-1") for n in names if (v := headers.get(n)) is not None}
-        return self.decode_error(response.status, body, self.provider, text)
+        return _redacted(
+            self.decode_error(response.status, body, self.provider, text), self.secrets
+        )
+
+
+_KEY_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+
+
+def _secrets_in(headers: Mapping[str, str]) -> tuple[str, ...]:
+    found = []
+    for name, value in headers.items():
+        if name.lower() in _KEY_HEADERS:
+            scheme, _, token = value.partition(" ")
+            secret = token if scheme.lower() == "bearer" and token else value
+            if len(secret) >= 8:  # too short to be a key, and would redact ordinary words
+                found.append(secret)
+    return tuple(found)
+
+
+def _redacted(error: UpstreamError, secrets: tuple[str, ...]) -> UpstreamError:
+    """A provider that echoes the key it was sent (some do, in 401 messages): the generic
+    patterns of the error decoders catch prefixed keys only; this catches this one."""
+    for secret in secrets:
+        for name in ("message", "code", "param"):
+            value = getattr(error, name)
+            if value and secret in value:
+                setattr(error, name, value.replace(secret, "[redacted]"))
+    error.args = (error.message,)
+    return error

@@ -15,6 +15,7 @@ classifies it by HTTP status and structured code, never by searching message tex
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -98,10 +99,10 @@ def decode_error(
         message=f"{provider}: {_clean(fields.message) or _status_text(status)}",
         provider=provider,
         status=client_status,
-        code=fields.code,
-        param=fields.param,
+        code=_redact(fields.code),
+        param=_redact(fields.param),
         provider_type=fields.type,
-        retry_after=retry_after(headers) or fields.retry_delay,
+        retry_after=hint if (hint := retry_after(headers)) is not None else fields.retry_delay,
     )
 
 
@@ -250,6 +251,10 @@ def _plain_text(body: bytes) -> str | None:
     return text.splitlines()[0][:200]
 
 
+def _redact(value: str | None) -> str | None:
+    return value if value is None else _SECRET.sub("[redacted]", value)
+
+
 def _clean(message: str | None) -> str | None:
     if not message:
         return None
@@ -276,21 +281,26 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait, from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
-    ms = _header(headers, "retry-after-ms")
+    ms = _seconds(_header(headers, "retry-after-ms"))
     if ms is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
+        return ms / 1000
     value = _header(headers, "retry-after")
     if value is None:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _seconds(value: str | None) -> float | None:
+    """A non-negative number of the header, or None ("inf" and "nan" are no hint at all)."""
+    try:
+        number = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    return max(0.0, number) if math.isfinite(number) else None

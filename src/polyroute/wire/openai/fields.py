@@ -91,6 +91,12 @@ def opt_int(
     if isinstance(value, bool) or not isinstance(value, int):
         raise wrong_type(join(path, key), "an integer", value)
     _check_range(join(path, key), value, minimum, maximum)
+    if not _INT64_MIN <= value <= _INT64_MAX:  # no provider takes more; nor does orjson
+        raise InvalidRequest(
+            f"Invalid '{join(path, key)}': {value} does not fit in a 64-bit integer.",
+            param=join(path, key),
+            code="integer_out_of_range",
+        )
     return value
 
 
@@ -109,6 +115,9 @@ def opt_number(
         raise wrong_type(join(path, key), "a number", value)
     _check_range(join(path, key), value, minimum, maximum)
     return value
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _check_range(param: str, value: float, minimum: float | None, maximum: float | None) -> None:
