@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import openai
 import pytest
 from starlette.applications import Starlette
@@ -149,3 +150,27 @@ def last_body(server: EmulatorServer, path: str = "/chat/completions") -> dict[s
     body = received[-1]["body"]
     assert isinstance(body, dict)
     return body
+
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather in a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
+            "required": ["city"],
+        },
+    },
+}
+"""A tool for the tool-calling tests."""
+
+
+def error_of(response: httpx.Response) -> dict[str, object]:
+    """The ``error`` of OpenAI's envelope, after checking the envelope and the request id."""
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"message", "type", "param", "code"}
+    assert response.headers["x-request-id"].startswith("req_")
+    return body["error"]

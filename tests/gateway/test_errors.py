@@ -13,19 +13,12 @@ from tests.gateway.conftest import (
     MASTER_KEY,
     MAX_REQUEST_BYTES,
     PROVIDER_KEYS,
+    error_of,
 )
 
 HELLO = [{"role": "user", "content": "hello"}]
 MISTRAL = BY_NAME["mistral"].chat
 OPENAI = BY_NAME["openai"].chat
-
-
-def _envelope(response: httpx.Response) -> dict[str, object]:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"message", "type", "param", "code"}
-    assert response.headers["x-request-id"].startswith("req_")
-    return body["error"]
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def test_malformed_json_is_400(http: httpx.Client) -> None:
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 400
-    assert _envelope(response)["type"] == "invalid_request_error"
+    assert error_of(response)["type"] == "invalid_request_error"
 
 
 def test_invalid_field_is_400_with_param(client: openai.OpenAI) -> None:
@@ -56,7 +49,7 @@ def test_invalid_field_is_400_with_param(client: openai.OpenAI) -> None:
 def test_missing_messages_is_400(http: httpx.Client) -> None:
     response = http.post("/v1/chat/completions", json={"model": MISTRAL})
     assert response.status_code == 400
-    assert _envelope(response)["param"] == "messages"
+    assert error_of(response)["param"] == "messages"
 
 
 @pytest.mark.parametrize("model", ["no-such-route", "nosuchprovider/some-model"])
@@ -82,7 +75,7 @@ def test_missing_and_wrong_keys_are_401(gateway: BackgroundServer) -> None:
             headers=headers,
         )
         assert response.status_code == 401
-        assert _envelope(response)["type"] == "authentication_error"
+        assert error_of(response)["type"] == "authentication_error"
 
 
 def test_x_api_key_header_is_accepted(gateway: BackgroundServer) -> None:
@@ -101,13 +94,13 @@ def test_body_over_the_limit_is_413(http: httpx.Client) -> None:
         json={"model": MISTRAL, "messages": [{"role": "user", "content": big}]},
     )
     assert response.status_code == 413
-    assert _envelope(response)["code"] == "request_too_large"
+    assert error_of(response)["code"] == "request_too_large"
 
 
-def test_unknown_path_is_404_in_the_envelope(http: httpx.Client) -> None:
+def test_unknown_path_is_404_in_theerror_of(http: httpx.Client) -> None:
     response = http.post("/v1/nothing-here", json={})
     assert response.status_code == 404
-    _envelope(response)
+    error_of(response)
 
 
 @pytest.mark.parametrize("provider", ["openai", "mistral", "groq", "openrouter", "cerebras", "xai"])

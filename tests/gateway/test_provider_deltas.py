@@ -38,7 +38,7 @@ import httpx
 import openai
 import pytest
 
-from tests.gateway.conftest import BY_NAME, FAMILY, last_body
+from tests.gateway.conftest import BY_NAME, FAMILY, WEATHER, last_body
 
 HELLO = [{"role": "user", "content": "hello"}]
 PROVIDERS = [f.provider for f in FAMILY]
@@ -47,18 +47,6 @@ PERMISSIVE = frozenset({"deepinfra", "openrouter", "local"})
 """``accepts_unknown_fields``: anything the client sent is forwarded."""
 DROPPED = "x-polyroute-dropped-params"
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather in a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
 
 by_provider = pytest.mark.parametrize("provider", PROVIDERS)
 

@@ -13,18 +13,10 @@ import orjson
 import pytest
 
 from polyroute.server import BackgroundServer
-from tests.gateway.conftest import BY_NAME, MASTER_KEY, MAX_REQUEST_BYTES, last_body
+from tests.gateway.conftest import BY_NAME, MASTER_KEY, MAX_REQUEST_BYTES, error_of, last_body
 
 MISTRAL = BY_NAME["mistral"].chat
 OPENAI_PATHS = ["/v1/chat/completions", "/v1/embeddings", "/v1/fim/completions"]
-
-
-def _envelope(response: httpx.Response) -> dict[str, object]:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"message", "type", "param", "code"}
-    assert response.headers["x-request-id"].startswith("req_")
-    return body["error"]
 
 
 @pytest.fixture
@@ -60,7 +52,7 @@ def test_chunked_body_over_the_limit_is_413(http: httpx.Client, emulators) -> No
     response = http.send(request)
 
     assert response.status_code == 413
-    error = _envelope(response)
+    error = error_of(response)
     assert error == {
         "message": f"Request body is larger than the {MAX_REQUEST_BYTES}-byte limit.",
         "type": "invalid_request_error",
@@ -75,7 +67,7 @@ def test_chunked_body_just_over_the_limit_is_413(http: httpx.Client) -> None:
     payload = b" " * (MAX_REQUEST_BYTES + 1)
     response = http.post("/v1/chat/completions", content=_chunked(payload, 1000))
     assert response.status_code == 413
-    assert _envelope(response)["code"] == "request_too_large"
+    assert error_of(response)["code"] == "request_too_large"
 
 
 def test_chunked_body_under_the_limit_is_served(http: httpx.Client, emulators) -> None:
@@ -110,7 +102,7 @@ def test_chunked_body_exactly_at_the_limit_is_not_refused_for_size(http: httpx.C
 def test_empty_body_is_400(http: httpx.Client, path: str) -> None:
     response = http.post(path, content=b"")
     assert response.status_code == 400
-    assert _envelope(response) == {
+    assert error_of(response) == {
         "message": "The request body is empty; expected a JSON object.",
         "type": "invalid_request_error",
         "param": None,
@@ -121,7 +113,7 @@ def test_empty_body_is_400(http: httpx.Client, path: str) -> None:
 def test_empty_chunked_body_is_400(http: httpx.Client) -> None:
     response = http.post("/v1/chat/completions", content=_chunked(b""))
     assert response.status_code == 400
-    assert _envelope(response)["message"] == "The request body is empty; expected a JSON object."
+    assert error_of(response)["message"] == "The request body is empty; expected a JSON object."
 
 
 @pytest.mark.parametrize("path", OPENAI_PATHS)
@@ -131,7 +123,7 @@ def test_empty_chunked_body_is_400(http: httpx.Client) -> None:
 def test_non_object_json_body_is_400(http: httpx.Client, emulators, path: str, body: bytes) -> None:
     response = http.post(path, content=body)
     assert response.status_code == 400
-    assert _envelope(response) == {
+    assert error_of(response) == {
         "message": "The request body must be a JSON object.",
         "type": "invalid_request_error",
         "param": None,

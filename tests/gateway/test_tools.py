@@ -8,20 +8,8 @@ from typing import Any
 import openai
 import pytest
 
-from tests.gateway.conftest import BY_NAME, FAMILY, Family, last_body
+from tests.gateway.conftest import BY_NAME, FAMILY, WEATHER, Family, last_body
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather in a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
-            "required": ["city"],
-        },
-    },
-}
 TIME = {
     "type": "function",
     "function": {
