@@ -21,6 +21,7 @@ from polyroute.adapters.prefill import (
     trailing_space,
 )
 from polyroute.canonical import (
+    AnyRequest,
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
@@ -76,7 +77,7 @@ class AnthropicAdapter:
             self.provider, session, self._headers, timeouts.first_byte, decode_error
         )
 
-    def unsupported_params(self, request: ChatRequest | EmbeddingRequest | FimRequest) -> list[str]:
+    def unsupported_params(self, request: AnyRequest) -> list[str]:
         if not isinstance(request, ChatRequest):
             return []  # no embeddings or fill-in-the-middle here: refused, not trimmed
         dropped = [name for name, is_set in _UNSUPPORTED.items() if is_set(request)]

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from polyroute.canonical import (
+    AnyRequest,
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
@@ -35,6 +36,6 @@ class Adapter(Protocol):
 
     def fim_stream(self, request: FimRequest, model: str) -> AsyncIterator[StreamEvent]: ...
 
-    def unsupported_params(self, request: ChatRequest | EmbeddingRequest | FimRequest) -> list[str]:
+    def unsupported_params(self, request: AnyRequest) -> list[str]:
         """Request fields this provider cannot take, which the adapter will not send."""
         ...

@@ -23,6 +23,7 @@ import orjson
 from polyroute.adapters.http import HttpClient, Upstream, UpstreamStream, transport_errors
 from polyroute.adapters.openai_compat import auth_headers
 from polyroute.canonical import (
+    AnyRequest,
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
@@ -61,7 +62,7 @@ class GeminiAdapter:
             self.provider, session, auth_headers(provider), timeouts.first_byte, decode_error
         )
 
-    def unsupported_params(self, request: ChatRequest | EmbeddingRequest | FimRequest) -> list[str]:
+    def unsupported_params(self, request: AnyRequest) -> list[str]:
         """Set fields Gemini has no slot for; they are not sent."""
         if isinstance(request, EmbeddingRequest):
             dropped = [key for key in request.extra if key not in EMBED_EXTRA_FIELDS]

@@ -23,6 +23,7 @@ from polyroute.adapters.dialect import (
 from polyroute.adapters.http import HttpClient, Upstream, UpstreamStream, transport_errors
 from polyroute.adapters.prefill import prefix_text, strip_echo, strip_echo_response
 from polyroute.canonical import (
+    AnyRequest,
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
@@ -71,7 +72,7 @@ class OpenAICompatAdapter:
             self.provider, session, auth_headers(provider), timeouts.first_byte, decode_error
         )
 
-    def unsupported_params(self, request: ChatRequest | EmbeddingRequest | FimRequest) -> list[str]:
+    def unsupported_params(self, request: AnyRequest) -> list[str]:
         if isinstance(request, EmbeddingRequest):
             return dropped_embedding_params(request, self._dialect)
         if isinstance(request, FimRequest):

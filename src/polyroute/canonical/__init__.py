@@ -2,6 +2,7 @@
 
 from polyroute.canonical.messages import ImagePart, Message, Part, ReasoningPart, TextPart, ToolCall
 from polyroute.canonical.request import (
+    AnyRequest,
     ChatRequest,
     EmbeddingRequest,
     FimRequest,
@@ -31,6 +32,7 @@ from polyroute.canonical.stream import (
 )
 
 __all__ = [
+    "AnyRequest",
     "ChatRequest",
     "ChatResponse",
     "Choice",

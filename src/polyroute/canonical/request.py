@@ -93,3 +93,7 @@ class EmbeddingRequest:
     user: str | None = None
     input_was_list: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+AnyRequest = ChatRequest | FimRequest | EmbeddingRequest
+"""Any request an adapter is sent."""

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from polyroute.adapters.base import Adapter
 from polyroute.canonical import (
+    AnyRequest,
     ChatRequest,
     EmbeddingRequest,
     FimRequest,
@@ -37,7 +38,6 @@ from polyroute.routing.decision import RouteDecision
 from polyroute.routing.router import Router
 
 T = TypeVar("T")
-AnyRequest = ChatRequest | FimRequest | EmbeddingRequest
 Send = Callable[[Adapter, Target], Awaitable[T]]
 OpenStream = Callable[[Adapter, Target], AsyncIterator[StreamEvent]]
 Recorder = Callable[[CallInfo], None]
@@ -197,7 +197,7 @@ class Dispatcher:
             while True:
                 if not self.router.health.allow(target):
                     break
-                attempt = info.begin(target, _dropped(adapter, request))
+                attempt = info.begin(target, adapter.unsupported_params(request))
                 # Every attempt already runs on a first-byte clock (the adapter's for an answer,
                 # the first-event one for a stream), so while more than that is left of the
                 # budget, the budget cannot run out during the attempt and needs no timer of
@@ -276,10 +276,6 @@ class Dispatcher:
     def _larger_context(self, target: Target, floor: int | None) -> bool:
         window = self._context_window(target)
         return floor is None or window is None or window > floor
-
-
-def _dropped(adapter: Adapter, request: AnyRequest) -> list[str]:
-    return adapter.unsupported_params(request)
 
 
 async def _close(events: AsyncIterator[StreamEvent]) -> None:

@@ -299,8 +299,10 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 def _seconds(value: str | None) -> float | None:
     """A non-negative number of the header, or None ("inf" and "nan" are no hint at all)."""
+    if value is None:
+        return None
     try:
-        number = float(value) if value is not None else math.nan
+        number = float(value)
     except ValueError:
         return None
     return max(0.0, number) if math.isfinite(number) else None
