@@ -14,7 +14,7 @@ def test_upgrade_from_empty_creates_tables_and_indexes(database_url: str) -> Non
         assert current_revision(engine) is None
         migrate(engine)
         migrate(engine)  # a second start is a no-op
-        assert current_revision(engine) == "0002"  # head: the ledger, then the key tables
+        assert current_revision(engine) == "0003"  # head: ledger, key tables, estimated flag
         tables = set(inspect(engine).get_table_names())
         assert {"ledger_calls", "ledger_attempts", VERSION_TABLE} <= tables
         indexes = {
@@ -43,6 +43,35 @@ def test_downgrade_and_upgrade_again(database_url: str) -> None:
         assert "ledger_calls" not in inspect(engine).get_table_names()
         migrate(engine)
         assert "ledger_calls" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_rows_written_before_the_estimated_flag_upgrade_as_reported(database_url: str) -> None:
+    from alembic import command
+
+    from polyroute.ledger.database import alembic_config
+
+    engine = create_ledger_engine(database_url)
+    try:
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+            connection.exec_driver_sql(
+                "INSERT INTO ledger_calls (request_id, ts, status, input_tokens, output_tokens,"
+                " cached_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, priced,"
+                " attempts, client_disconnected, stream)"
+                " VALUES ('req_old', '2026-11-01 10:00:00.000000', 'ok', 10, 5, 0, 0, 0, 1234,"
+                " true, 1, false, false)"
+            )
+        migrate(engine)
+        assert current_revision(engine) == "0003"
+        with engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                "SELECT input_tokens, cost_usd, usage_estimated FROM ledger_calls"
+            ).one()
+        assert (row[0], row[1], bool(row[2])) == (10, 1234, False)
     finally:
         engine.dispose()
 

@@ -11,6 +11,7 @@ import httpx
 import openai
 import pytest
 from cryptography.fernet import Fernet
+from starlette.applications import Starlette
 
 from polyroute.app import create_app
 from polyroute.config import settings_from_mapping
@@ -36,7 +37,7 @@ def emulators() -> Iterator[dict[str, EmulatorServer]]:
 
 
 @pytest.fixture(scope="module")
-def gateway(emulators: dict[str, EmulatorServer]) -> Iterator[BackgroundServer]:
+def app(emulators: dict[str, EmulatorServer]) -> Starlette:
     raw = {
         "master_key": MASTER,
         "database_url": "sqlite://",
@@ -48,7 +49,11 @@ def gateway(emulators: dict[str, EmulatorServer]) -> Iterator[BackgroundServer]:
         "limits": {"backend": "memory"},
         "ledger": {"flush_interval_ms": 20},
     }
-    app = create_app(settings_from_mapping(raw, env={}, source="<tenancy tests>"))
+    return create_app(settings_from_mapping(raw, env={}, source="<tenancy tests>"))
+
+
+@pytest.fixture(scope="module")
+def gateway(app: Starlette) -> Iterator[BackgroundServer]:
     with BackgroundServer(app) as server:
         yield server
 
@@ -160,6 +165,48 @@ def test_budget_holds_under_concurrency_and_refuses_before_any_provider_call(
     # Every admitted call cost far less than its worst case, so settling freed headroom:
     # at least the three worst cases fit, and nothing past the budget was spent.
     assert admitted >= 3
+
+
+def test_a_stream_the_client_left_is_charged_to_its_budget(
+    app, gateway, admin, emulators, monkeypatch
+) -> None:
+    """The provider billed what it streamed before the client hung up: the key's budget is
+    charged the same estimate the ledger records, not nothing."""
+    gatekeeper = app.state.gateway.dispatcher._gatekeeper
+    settled = []
+    original = gatekeeper.settle
+
+    async def settle(admission, actual_usd, actual_tokens):  # type: ignore[no-untyped-def]
+        settled.append((actual_usd, actual_tokens))
+        await original(admission, actual_usd, actual_tokens)
+
+    monkeypatch.setattr(gatekeeper, "settle", settle)
+    key = _new_key(admin, budget_total_usd="1")
+    emulators["openai"].inject(chunk_delay_ms=100)
+    body = {"model": OPENAI, "messages": ASK, "stream": True}
+    with httpx.Client(base_url=gateway.base_url, timeout=10) as http:
+        headers = {"Authorization": f"Bearer {key}"}
+        with http.stream("POST", "/v1/chat/completions", json=body, headers=headers) as response:
+            request_id = response.headers["x-request-id"]
+            data = 0
+            for line in response.iter_lines():
+                data += line.startswith("data: ")
+                if data == 4:
+                    break  # and hang up
+    deadline = time.monotonic() + 5
+    while not settled and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ((usd, tokens),) = settled
+    assert usd > 0 and tokens > 0
+    while time.monotonic() < deadline:
+        found = admin.get(f"/v1/usage/calls/{request_id}")
+        if found.status_code == 200:
+            break
+        time.sleep(0.05)
+    record = found.json()
+    assert record["usage_estimated"] is True and record["status"] == "client_disconnected"
+    assert float(record["cost_usd"]) == pytest.approx(float(usd))
+    assert record["input_tokens"] + record["output_tokens"] == tokens
 
 
 def test_rpm_limit(gateway, admin) -> None:

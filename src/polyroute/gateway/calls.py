@@ -58,6 +58,10 @@ class Attempt:
     usage: Usage | None = None
     continuation: bool = False
     """This attempt continued a stream another attempt had begun."""
+    sent_tokens: int = 0
+    """Output tokens (estimated locally) this attempt streamed on to the client."""
+    usage_estimated: bool = False
+    """``usage`` is the gateway's estimate: the stream ended before the provider reported it."""
     _priced: tuple[Usage | None, Cost] | None = field(
         default=None, init=False, repr=False, compare=False
     )

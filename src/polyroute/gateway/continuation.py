@@ -7,6 +7,11 @@ catalog: Mistral's ``prefix``, Anthropic's trailing assistant turn), with the te
 sent as that message, so the client receives one coherent answer. Otherwise, or mid tool
 call, the stream ends with an error event. Targets that cannot prefill are not asked: a
 "please continue" instruction would produce a second answer, not the rest of the first.
+
+A stream that ends without its usage report (cut, stalled, the client gone) was still
+billed: the provider read the prompt and generated at least what reached the client. Such an
+attempt's usage is estimated locally and flagged, so the ledger and the budgets count it
+rather than recording it as free.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from polyroute.canonical import (
     ChatRequest,
     FimRequest,
     Message,
+    ReasoningDelta,
     StreamEvent,
     StreamFailure,
     StreamStart,
@@ -28,18 +34,26 @@ from polyroute.canonical import (
     TextPart,
     ToolCallDelta,
     ToolCallStart,
+    Usage,
     UsageReport,
 )
 from polyroute.errors import UpstreamError
 from polyroute.gateway.calls import Attempt, CallInfo
 from polyroute.gateway.targets import Target
+from polyroute.routing.features import estimate_input_tokens
+
+
+def delta_tokens(text: str) -> int:
+    """What streaming ``text`` on most likely cost, in output tokens: one at least (providers
+    stream about a token a delta), else ~4 characters a token, ~3 bytes for other scripts."""
+    if not text:
+        return 0
+    size = len(text) // 4 if text.isascii() else len(text.encode()) // 3
+    return size or 1
+
 
 if TYPE_CHECKING:
     from polyroute.gateway.dispatch import Dispatcher
-
-
-def _estimate_tokens(text: str) -> int:
-    return max(1, len(text) // 4) if text else 0
 
 
 class StreamGuard:
@@ -55,6 +69,8 @@ class StreamGuard:
         self._in_tool_call = False
         self._continued_on: set[Target] = set()
         """Each target continues a stream at most once: no loops on a flapping provider."""
+        self._continuations: list[tuple[Attempt, ChatRequest]] = []
+        """The request each continuing attempt was sent (the first one was sent ``request``)."""
         self._carried_output = 0
         """Output tokens (estimated) sent by attempts that broke, added to the client's usage."""
 
@@ -77,7 +93,7 @@ class StreamGuard:
                     self._dispatcher.succeeded(attempt)
                     return
                 await _close(events)
-                self._dispatcher.failed(attempt, failure.error)
+                self._dispatcher.failed(info, attempt, failure.error)
                 resumed = await self._resume(failure.error)
                 if resumed is None:
                     info.error = failure.error
@@ -90,16 +106,36 @@ class StreamGuard:
             raise
         finally:
             await _close(events)
+            self._estimate_unreported()
             await self._dispatcher.finish(info)
 
     def _observe(self, event: StreamEvent, attempt: Attempt) -> None:
+        # Counted as sent, for the usage estimate should the provider's report never come.
         if isinstance(event, TextDelta):
+            attempt.sent_tokens += delta_tokens(event.text)
             if event.choice == 0:
                 self._text.append(event.text)
-        elif isinstance(event, ToolCallStart | ToolCallDelta):
+        elif isinstance(event, ToolCallDelta):
+            attempt.sent_tokens += delta_tokens(event.arguments)
             self._in_tool_call = True
+        elif isinstance(event, ToolCallStart):
+            attempt.sent_tokens += delta_tokens(event.name)
+            self._in_tool_call = True
+        elif isinstance(event, ReasoningDelta):
+            attempt.sent_tokens += delta_tokens(event.text)
         elif isinstance(event, UsageReport):
             attempt.usage = event.usage
+
+    def _estimate_unreported(self) -> None:
+        """Usage for every attempt that began answering but never reported it."""
+        for attempt in self._info.attempts:
+            if attempt.usage is not None or attempt.first_event is None:
+                continue
+            request = next((r for a, r in self._continuations if a is attempt), self._request)
+            attempt.usage = Usage(
+                input_tokens=estimate_input_tokens(request), output_tokens=attempt.sent_tokens
+            )
+            attempt.usage_estimated = True
 
     def _combined(self, report: UsageReport) -> UsageReport:
         usage = report.usage
@@ -133,6 +169,7 @@ class StreamGuard:
             adapter = await dispatcher.adapter(target, self._info)
             attempt = self._info.begin(target, adapter.unsupported_params(continued))
             attempt.continuation = True
+            self._continuations.append((attempt, continued))
             self._continued_on.add(target)
             events = adapter.chat_stream(continued, target.model)
             try:
@@ -141,13 +178,17 @@ class StreamGuard:
                     raise first.error
             except (StopAsyncIteration, UpstreamError) as exc:
                 await _close(events)
-                dispatcher.failed(attempt, exc if isinstance(exc, UpstreamError) else error)
+                dispatcher.failed(
+                    self._info, attempt, exc if isinstance(exc, UpstreamError) else error
+                )
                 continue
             attempt.first_event = time.monotonic()
             # As for a first attempt: a half-open target whose probe this was is healthy again.
             dispatcher.router.health.record_success(target)
             # Everything sent so far was generated by attempts that broke.
-            self._carried_output = _estimate_tokens(sent)
+            self._carried_output = sum(
+                a.sent_tokens for a in self._info.attempts if a is not attempt
+            )
             return attempt, None if isinstance(first, StreamStart) else first, events
         return None
 

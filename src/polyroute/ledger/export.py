@@ -35,7 +35,7 @@ def _columns(record_type: type) -> list[str]:
 
 CALL_COLUMNS = _columns(CallRecord)
 ATTEMPT_COLUMNS = _columns(AttemptRecord)
-SUMMARY_VALUES = ["calls", "errors", *TOKEN_FIELDS, "cost_usd"]
+SUMMARY_VALUES = ["calls", "errors", *TOKEN_FIELDS, "cost_usd", "estimated_calls"]
 
 
 def record_json(record: Record) -> JsonObject:
@@ -65,6 +65,7 @@ def summary_json(row: SummaryRow) -> JsonObject:
         "errors": row.errors,
         **row.tokens,
         "cost_usd": format_usd(row.cost_usd),
+        "estimated_calls": row.estimated_calls,
     }
 
 

@@ -91,6 +91,8 @@ class SummaryRow:
     """Calls whose status is not ``ok``."""
     tokens: dict[str, int] = field(default_factory=dict)
     cost_usd: Decimal = Decimal(0)
+    estimated_calls: int = 0
+    """Calls whose tokens (and so cost) are partly the gateway's estimate."""
 
 
 def get_call(
@@ -152,6 +154,7 @@ def summarize(
         func.sum(case((calls.c.status != "ok", 1), else_=0)).label("errors"),
         *(func.sum(calls.c[name]).label(name) for name in TOKEN_FIELDS),
         func.sum(calls.c.cost_usd).label("cost_usd"),
+        func.sum(case((calls.c.usage_estimated, 1), else_=0)).label("estimated_calls"),
     ]
     query = select(*groups, *aggregates).where(*where.conditions(principal))
     if groups:
@@ -167,6 +170,7 @@ def summarize(
             errors=int(row.errors or 0),
             tokens={name: int(row._mapping[name] or 0) for name in TOKEN_FIELDS},
             cost_usd=row.cost_usd if row.cost_usd is not None else Decimal(0),
+            estimated_calls=int(row.estimated_calls or 0),
         )
         for row in rows
     ]

@@ -61,6 +61,9 @@ class CallRecord:
     catalog_version: str | None = None
     priced: bool = True
     """False when the catalog had no price for the model (``cost_usd`` is then 0)."""
+    usage_estimated: bool = False
+    """Some attempt's tokens are the gateway's estimate: its stream ended (cut, stalled, the
+    client gone) before the provider reported usage. See ``AttemptRecord.usage_estimated``."""
     latency_ms: int | None = None
     ttft_ms: int | None = None
     """Time to the first byte sent to the client (streams) or to the response."""
@@ -92,6 +95,9 @@ class AttemptRecord:
     cost_usd: Decimal = Decimal(0)
     catalog_version: str | None = None
     priced: bool = True
+    usage_estimated: bool = False
+    """The tokens are estimated locally (the prompt, and the output that reached the client),
+    the provider having never reported them: it billed at least that much."""
     latency_ms: int | None = None
     ttft_ms: int | None = None
     stream: bool = False

@@ -24,6 +24,7 @@ _HEADINGS = {
     "cache_write_tokens": "cache wr",
     "reasoning_tokens": "reasoning",
     "cost_usd": "USD",
+    "estimated_calls": "estimated",
 }
 
 
@@ -71,7 +72,7 @@ def usage_report(
         return
     console = Console(file=out)
     cells = [[_cell(c, row[c]) for c in columns] for row in rows]
-    detail = {"cached_read_tokens", "cache_write_tokens", "reasoning_tokens"}
+    detail = {"cached_read_tokens", "cache_write_tokens", "reasoning_tokens", "estimated_calls"}
     shown = [  # token details that are zero everywhere only take room
         i for i, c in enumerate(columns) if c not in detail or any(cell[i] != "0" for cell in cells)
     ]

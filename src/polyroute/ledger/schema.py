@@ -24,6 +24,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -107,6 +108,7 @@ def _usage_columns() -> list[Column[Any]]:
         ),
         Column("catalog_version", String(ID_LEN)),  # e.g. "2026-08-28+litellm.8943af58bf9f+config"
         Column("priced", Boolean, nullable=False, default=True),
+        Column("usage_estimated", Boolean, nullable=False, default=False, server_default=false()),
         Column("latency_ms", Integer),
         Column("ttft_ms", Integer),
     ]
