@@ -108,7 +108,13 @@ _FAILOVER = _RETRYABLE | {
     UpstreamKind.NOT_FOUND,
 }
 
-# The error ``type`` an OpenAI-dialect client sees for each kind.
+OPERATOR_KINDS = frozenset({UpstreamKind.AUTHENTICATION, UpstreamKind.PERMISSION})
+"""The provider refused the operator's own key or account (401, 402, 403, a key Google calls
+invalid), not the caller's: shown as a 502 in the gateway's own words, because a client reads
+a provider's ``invalid_api_key`` or ``authentication_error`` as its own key failing."""
+
+# The error ``type`` an OpenAI-dialect client sees for each kind when the provider named none
+# (the OpenAI codec names the operator kinds itself, whatever the provider said).
 _OPENAI_TYPES = {
     UpstreamKind.INVALID_REQUEST: "invalid_request_error",
     UpstreamKind.AUTHENTICATION: "upstream_authentication_error",
@@ -146,6 +152,15 @@ class UpstreamError(PolyrouteError):
     @property
     def type(self) -> str:  # type: ignore[override]
         return self.provider_type or _OPENAI_TYPES[self.kind]
+
+    @property
+    def shown_message(self) -> str:
+        """The message for the client: the provider's, saying whose key it was when the
+        provider refused the operator's (see ``OPERATOR_KINDS``)."""
+        if self.kind not in OPERATOR_KINDS:
+            return self.message
+        reason = self.message.removeprefix(f"{self.provider}: ")  # Gemini's has no prefix
+        return f"{self.provider}: the provider key configured in polyroute was refused: {reason}"
 
     @property
     def retryable(self) -> bool:

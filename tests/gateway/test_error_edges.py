@@ -58,8 +58,16 @@ RATE_LIMITS = {  # type, code, param of each provider's own 429 body
 }
 
 
+OPERATOR = {  # the gateway's own type and code when the operator's key or account is refused
+    401: ("upstream_authentication_error", "provider_authentication_failed", None),
+    403: ("upstream_permission_error", "provider_permission_denied", None),
+}
+
+
 def expected(provider: str, status: int) -> tuple[str, str | None, str | None]:
     """(type, code, param) the client sees for the provider's real body for ``status``."""
+    if status in OPERATOR:
+        return OPERATOR[status]
     if provider == "xai":
         return KIND_TYPES[status], XAI_CODES.get(status, "Unknown error"), None
     if provider == "openrouter":
@@ -317,7 +325,8 @@ NOT_JSON = "response was not JSON"
         (502, HTML, "text/html", 502, "api_error", "HTTP 502 Bad Gateway", 2),
         (503, HTML, "text/html", 503, "overloaded_error", "HTTP 503 Service Unavailable", 2),
         (404, HTML, "text/html", 404, "invalid_request_error", "HTTP 404 Not Found", 1),
-        (401, HTML, "text/html", 502, "upstream_authentication_error", "HTTP 401 Unauthorized", 1),
+        (401, HTML, "text/html", 502, "upstream_authentication_error",
+         "the provider key configured in polyroute was refused: HTTP 401 Unauthorized", 1),
         (500, "", "application/json", 500, "api_error", "HTTP 500 Internal Server Error", 2),
         (429, "", "text/plain", 429, "rate_limit_error", "HTTP 429 Too Many Requests", 1),
         (504, "upstream timeout\nat edge", "text/plain", 504, "timeout_error", "upstream timeout",
@@ -337,7 +346,8 @@ def test_a_body_that_is_not_the_providers_json(
     scripted.script(status, body, content_type, location="http://127.0.0.1:9/v1/chat/completions")
     response = _chat(own, "proj")
     assert response.status_code == shown
-    error = (f"proj: {message}", kind, None, None)
+    code = OPERATOR[status][1] if status in OPERATOR else None
+    error = (f"proj: {message}", kind, None, code)
     assert response.json()["error"] == dict(zip(FOUR, error, strict=True))
     assert len(scripted.seen) == sent
 

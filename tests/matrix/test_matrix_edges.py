@@ -10,6 +10,7 @@ import pytest
 from matrix_support import (
     ANTHROPIC,
     CLIENTS,
+    GEMINI,
     MODES,
     OPENAI_COMPAT,
     TARGETS,
@@ -24,6 +25,7 @@ from matrix_support import (
 )
 
 from polyroute.emulators import EmulatorServer
+from polyroute.emulators.gemini.errors import api_key_invalid
 
 # -- system prompts -----------------------------------------------------------------------
 
@@ -179,6 +181,50 @@ def test_target_recovers_after_one_upstream_failure(
         _call(openai_client, anthropic_client, client, target, False)
     for stream in (False, True):
         _call(openai_client, anthropic_client, client, target, stream)
+
+
+# -- the operator's provider key refused ------------------------------------------------------
+
+REFUSALS = [(t, s) for t in TARGETS for s in (401, 403)] + [(GEMINI, "API_KEY_INVALID")]
+OPERATOR_ERRORS = {  # the gateway's own type and code on OpenAI routes
+    401: ("upstream_authentication_error", "provider_authentication_failed"),
+    403: ("upstream_permission_error", "provider_permission_denied"),
+    "API_KEY_INVALID": ("upstream_authentication_error", "provider_authentication_failed"),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("target", "refusal"), REFUSALS, ids=[f"{t.key}-{s}" for t, s in REFUSALS])
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_refused_provider_key_is_not_the_callers_key_failing(
+    openai_client: openai.OpenAI,
+    anthropic_client: anthropic.Anthropic,
+    emulators: dict[str, EmulatorServer],
+    client: str,
+    target: Target,
+    refusal: int | str,
+    mode: str,
+) -> None:
+    """The caller's polyroute key was fine: neither the status, the SDK's exception class, nor
+    the envelope's type and code may read as its own key failing (the provider's own
+    ``invalid_api_key`` / ``authentication_error`` would); the message names who refused."""
+    if refusal == "API_KEY_INVALID":  # Google's answer to a wrong key is a 400
+        emulators[target.provider].inject(status=400, body=api_key_invalid().body())
+    else:
+        emulators[target.provider].inject(status=refusal)
+    with pytest.raises((openai.APIStatusError, anthropic.APIStatusError)) as info:
+        _call(openai_client, anthropic_client, client, target, mode == "stream")
+    error = info.value
+    assert isinstance(error, openai.InternalServerError | anthropic.InternalServerError)
+    assert error.status_code == 502
+    shown = error.response.json()["error"]
+    if client == "openai":
+        assert (shown["type"], shown["code"], shown["param"]) == (*OPERATOR_ERRORS[refusal], None)
+    else:
+        assert shown["type"] == "api_error"
+    refused = f"{target.provider}: the provider key configured in polyroute was refused: "
+    assert shown["message"].startswith(refused)
+    assert shown["message"].removeprefix(refused)  # ... and the provider's reason
 
 
 # -- a stream cut mid-answer -------------------------------------------------------------------

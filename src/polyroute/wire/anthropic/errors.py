@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from polyroute.errors import PolyrouteError, UpstreamError, UpstreamKind
+from polyroute.errors import OPERATOR_KINDS, PolyrouteError, UpstreamError, UpstreamKind
 
 TYPE_KINDS: dict[str, UpstreamKind] = {
     "invalid_request_error": UpstreamKind.INVALID_REQUEST,
@@ -56,7 +56,6 @@ _KIND_TYPES: dict[UpstreamKind, str] = {
     UpstreamKind.UNREACHABLE: "api_error",
     UpstreamKind.STREAM_BROKEN: "api_error",
 }
-_OPERATOR_KINDS = frozenset({UpstreamKind.AUTHENTICATION, UpstreamKind.PERMISSION})
 _MAX_MESSAGE = 1000
 
 
@@ -69,10 +68,8 @@ def error_type(err: PolyrouteError) -> str:
 
 
 def encode_error(err: PolyrouteError, request_id: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": "error",
-        "error": {"type": error_type(err), "message": err.message},
-    }
+    message = err.shown_message if isinstance(err, UpstreamError) else err.message
+    body: dict[str, Any] = {"type": "error", "error": {"type": error_type(err), "message": message}}
     if request_id is not None:
         body["request_id"] = request_id
     return body
@@ -92,7 +89,7 @@ def decode_error(
         kind=kind,
         message=f"{provider}: {message[:_MAX_MESSAGE]}",
         provider=provider,
-        status=502 if kind in _OPERATOR_KINDS or not 400 <= status <= 599 else status,
+        status=502 if kind in OPERATOR_KINDS or not 400 <= status <= 599 else status,
         provider_type=kind_name,
         retry_after=_retry_after(headers),
     )
@@ -109,7 +106,7 @@ def decode_stream_error(data: dict[str, Any], provider: str) -> UpstreamError:
         kind=kind,
         message=f"{provider}: {message if isinstance(message, str) else 'the stream failed'}",
         provider=provider,
-        status=502 if kind in _OPERATOR_KINDS else status,
+        status=502 if kind in OPERATOR_KINDS else status,
         provider_type=kind_name,
     )
 

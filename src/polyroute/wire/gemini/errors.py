@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from polyroute.errors import UpstreamError, UpstreamKind
+from polyroute.errors import OPERATOR_KINDS, UpstreamError, UpstreamKind
 
 _STATUS_KINDS: dict[str, UpstreamKind] = {
     "INVALID_ARGUMENT": UpstreamKind.INVALID_REQUEST,
@@ -54,7 +54,6 @@ _REASON_KINDS: dict[str, UpstreamKind] = {
     "API_KEY_EXPIRED": UpstreamKind.AUTHENTICATION,
 }
 
-_KEY_FAILURES = {UpstreamKind.AUTHENTICATION, UpstreamKind.PERMISSION}
 _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 
@@ -76,7 +75,7 @@ def decode_error(
         kind,
         message if isinstance(message, str) and message else f"{provider}: HTTP {status}",
         provider,
-        502 if kind in _KEY_FAILURES else status,
+        502 if kind in OPERATOR_KINDS else status,
         code=reason or google_status,
         retry_after=_retry_after(error, headers) if kind is UpstreamKind.RATE_LIMITED else None,
     )

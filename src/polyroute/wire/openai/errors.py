@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from polyroute.errors import PolyrouteError, UpstreamError, UpstreamKind
+from polyroute.errors import OPERATOR_KINDS, PolyrouteError, UpstreamError, UpstreamKind
 
 _STATUS_KINDS: dict[int, UpstreamKind] = {
     401: UpstreamKind.AUTHENTICATION,
@@ -50,9 +50,16 @@ _CODE_KINDS: dict[str, UpstreamKind] = {
     "moderation_blocked": UpstreamKind.CONTENT_FILTER,
 }
 
-# The caller's request can be fixed; these statuses are shown as 502 instead because it is
-# the operator's provider key or account that failed, not the caller's polyroute key.
-_OPERATOR_KINDS = frozenset({UpstreamKind.AUTHENTICATION, UpstreamKind.PERMISSION})
+# The gateway's own type and code for the operator kinds (shown as 502): the provider's own
+# ("invalid_api_key", "authentication_error", "permission_error") would tell the client that
+# its polyroute key failed. The provider's code stays on the error, for the call's record.
+_OPERATOR_ERRORS: dict[UpstreamKind, tuple[str, str]] = {
+    UpstreamKind.AUTHENTICATION: (
+        "upstream_authentication_error",
+        "provider_authentication_failed",
+    ),
+    UpstreamKind.PERMISSION: ("upstream_permission_error", "provider_permission_denied"),
+}
 
 _SECRET = re.compile(
     r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-*.]{6,}"
@@ -66,6 +73,9 @@ _MAX_MESSAGE = 1000
 
 def encode_error(err: PolyrouteError) -> dict[str, Any]:
     """OpenAI's error envelope; all four keys are always present."""
+    if isinstance(err, UpstreamError) and err.kind in OPERATOR_KINDS:
+        type_, code = _OPERATOR_ERRORS[err.kind]
+        return {"error": {"message": err.shown_message, "type": type_, "param": None, "code": code}}
     return {
         "error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}
     }
@@ -88,7 +98,7 @@ def decode_error(
 ) -> UpstreamError:
     fields = _parse(body)
     kind = _kind(status, fields)
-    if kind in _OPERATOR_KINDS or not 400 <= status <= 599:
+    if kind in OPERATOR_KINDS or not 400 <= status <= 599:
         client_status = 502
     elif kind is UpstreamKind.CONTENT_FILTER:
         client_status = 400
@@ -116,7 +126,7 @@ def decode_stream_error(error: object, provider: str) -> UpstreamError:
         kind=kind,
         message=f"{provider}: {_clean(fields.message) or 'the stream failed'}",
         provider=provider,
-        status=502 if status is None or kind in _OPERATOR_KINDS else status,
+        status=502 if status is None or kind in OPERATOR_KINDS else status,
         code=fields.code,
         param=fields.param,
         provider_type=fields.type,
