@@ -291,8 +291,54 @@ def test_an_in_stream_error_echoing_the_key_is_redacted(own, scripted, caplog, p
     response = _chat(own, provider, stream=True)
     assert response.status_code == 200 and '"Hi"' in response.text
     assert f"{provider}: upstream refused [redacted]" in response.text
-    assert "stream failed after start" in caplog.text  # the failure was logged ...
+    assert "attempt failed" in caplog.text  # the failure was logged ...
     assert SHAPES[provider] not in response.text + caplog.text  # ... without the key
+
+
+# -- the log line of a failed attempt --------------------------------------------------------
+
+LOGGED = {  # status, body (echoing the key), log level, status shown, kind
+    "callers-own": (400, '{"error":{"message":"bad {key}","type":"invalid_request_error"}}',
+                    logging.INFO, 400, "invalid_request"),
+    "operator-key": (401, ECHOES["openai"][1], logging.WARNING, 502, "authentication"),
+    "rate-limited": (429, '{"error":{"message":"slow down {key}","code":"rate_limit_exceeded"}}',
+                     logging.WARNING, 429, "rate_limited"),
+    "server": (500, '{"error":{"message":"oops {key}"}}', logging.WARNING, 500, "server"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
+@pytest.mark.parametrize("case", list(LOGGED))
+def test_each_failed_attempt_is_logged_once_without_the_key(
+    own, scripted, caplog, case: str, stream: bool
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    status, body, level, shown, kind = LOGGED[case]
+    scripted.script(status, body)
+    response = _chat(own, "plain", stream=stream)
+    assert response.status_code == shown
+    lines = [r for r in caplog.records if r.name == "polyroute.gateway"]
+    # One line per attempt: the 500 was tried twice.
+    assert len(lines) == len(scripted.seen) == int(response.headers["x-polyroute-attempts"])
+    for record in lines:
+        assert record.levelno == level
+        text = record.getMessage()
+        wanted = (response.headers["x-request-id"], "provider=plain", "model=m",
+                  f"status={shown}", f"kind={kind}", "[redacted]")  # fmt: skip
+        assert all(part in text for part in wanted), text
+    assert KEYS["plain"] not in caplog.text
+
+
+def test_a_failed_over_attempt_is_logged_and_the_answer_is_not(client, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    raw = client.chat.completions.with_raw_response.create(model="fallback", messages=HELLO)
+    lines = [r for r in caplog.records if r.name == "polyroute.gateway"]
+    # down/any-model refused the connection twice (one retry), then mistral answered.
+    assert raw.headers["x-polyroute-attempts"] == "3" and len(lines) == 2
+    for record in lines:
+        text = record.getMessage()
+        assert record.levelno == logging.WARNING and raw.headers["x-request-id"] in text
+        assert "provider=down model=any-model status=502 kind=unreachable" in text
 
 
 IN_FIELDS = '{"error":{"message":"no","type":"t","param":"{key}","code":"{key}"}}'

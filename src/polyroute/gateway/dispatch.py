@@ -11,6 +11,7 @@ bounded by ``timeouts.total``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
@@ -41,6 +42,8 @@ T = TypeVar("T")
 Send = Callable[[Adapter, Target], Awaitable[T]]
 OpenStream = Callable[[Adapter, Target], AsyncIterator[StreamEvent]]
 Recorder = Callable[[CallInfo], None]
+
+log = logging.getLogger("polyroute.gateway")
 
 _BUDGET_SLACK = 1.0
 """Seconds of headroom before an attempt needs a timer for the call's budget (see ``_run``)."""
@@ -217,10 +220,10 @@ class Dispatcher:
                         target.provider,
                         504,
                     )
-                    self.failed(attempt, error)
+                    self.failed(info, attempt, error)
                     raise error from None
                 except UpstreamError as error:
-                    self.failed(attempt, error)
+                    self.failed(info, attempt, error)
                     last_error = error
                     wait = self._retry.wait_before_retry(error, tries, deadline - time.monotonic())
                     if wait is not None:
@@ -243,10 +246,29 @@ class Dispatcher:
             503,
         )
 
-    def failed(self, attempt: Attempt, error: UpstreamError) -> None:
+    def failed(self, info: CallInfo, attempt: Attempt, error: UpstreamError) -> None:
+        """Every failed attempt passes here, streaming or not, first or continuing: its one
+        log line is written here (the message was redacted where the provider's error was
+        read, adapters/http.py)."""
         attempt.error = error
         attempt.ended = time.monotonic()
         self.router.health.record_failure(attempt.target, error.kind)
+        # WARNING when the provider, the way to it or the operator's account failed, or the
+        # call moves on to another target; INFO for the caller's own mistake (an invalid
+        # request, a content-policy refusal): the caller is told, nothing needs an operator,
+        # and a client sending bad requests must not flood the warnings.
+        level = logging.WARNING if error.failover or error.status >= 500 else logging.INFO
+        target = attempt.target
+        log.log(
+            level,
+            "attempt failed: request_id=%s provider=%s model=%s status=%d kind=%s: %s",
+            info.request_id,
+            target.provider,
+            target.model,
+            error.status,
+            error.kind.value,
+            error.message,
+        )
 
     def succeeded(self, attempt: Attempt) -> None:
         """A stream attempt that ran to its end: feed the latency book."""

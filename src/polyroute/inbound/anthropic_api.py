@@ -16,7 +16,6 @@ figure for a full-size image, so an upper bound).
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -45,9 +44,6 @@ from polyroute.wire.anthropic import (
     encode_error,
     encode_messages_response,
 )
-
-log = logging.getLogger("polyroute.inbound")
-
 
 _MESSAGE_FRAMING = 4
 _IMAGE_TOKENS = 1600
@@ -108,8 +104,7 @@ async def _frames(
         frame = encoder.encode(event)
         if frame:
             yield frame
-        if isinstance(event, StreamFailure):
-            log.warning("stream failed after start: %s", event.error.message)
+        if isinstance(event, StreamFailure):  # logged where the attempt failed (dispatch.py)
             return
     yield encoder.finish()
 

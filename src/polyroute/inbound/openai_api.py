@@ -6,7 +6,6 @@ the dispatcher and encodes what comes back; every failure leaves in OpenAI's env
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
@@ -35,8 +34,6 @@ from polyroute.wire.openai import (
     encode_embedding_response,
     encode_error,
 )
-
-log = logging.getLogger("polyroute.inbound")
 
 
 def openai_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -116,7 +113,6 @@ async def _openai_frames(
         frame = encoder.encode(event)
         if frame:
             yield frame
-        if isinstance(event, StreamFailure):
-            log.warning("stream failed after start: %s", event.error.message)
+        if isinstance(event, StreamFailure):  # logged where the attempt failed (dispatch.py)
             return
     yield encoder.done(f"{cost().normalize():f}" if encoder.wants_usage else None)
