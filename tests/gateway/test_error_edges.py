@@ -185,7 +185,8 @@ KEYS = {**SHAPES, "plain": "Q7vXk2LmN9pR4tY8wZ3aB6cD1eF5gH0j"}  # Mistral/DeepIn
 
 class Scripted(ThreadingHTTPServer):
     """Answers, byte for byte, what the test scripted; ``{key}`` and ``{auth}`` in the body
-    become the key and the Authorization header the gateway sent."""
+    become the key and the key header (Authorization, x-api-key, x-goog-api-key) the gateway
+    sent."""
 
     status, body, headers, seen = 200, b"", {}, []
 
@@ -194,12 +195,15 @@ class Scripted(ThreadingHTTPServer):
         self.headers = {"content-type": content_type, **headers}
 
 
+_KEY_HEADERS = ("authorization", "x-api-key", "x-goog-api-key")
+
+
 class _Answer(BaseHTTPRequestHandler):
     server: Scripted
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
-        auth = self.headers.get("authorization", "")
+        auth = next(filter(None, map(self.headers.get, _KEY_HEADERS)), "")
         self.server.seen.append(auth)
         body = self.server.body.replace(b"{auth}", auth.encode())
         body = body.replace(b"{key}", auth.removeprefix("Bearer ").encode())
@@ -222,6 +226,9 @@ def own_gateway() -> Iterator[tuple[Scripted, BackgroundServer, Starlette]]:
     providers = {
         n: {"type": "openai-compatible", "base_url": url, "api_key": k} for n, k in KEYS.items()
     }
+    # The other two protocols, with the prefix-less key no generic pattern can recognise.
+    for protocol in ("anthropic", "gemini"):
+        providers[protocol] = {"type": protocol, "base_url": url, "api_key": KEYS["plain"]}
     config = {
         "master_key": MASTER_KEY, "database_url": "sqlite://", "providers": providers,
         "timeouts": {"connect": 1, "first_byte": FIRST_BYTE_S, "stream_idle": STREAM_IDLE_S},
@@ -293,6 +300,54 @@ def test_an_in_stream_error_echoing_the_key_is_redacted(own, scripted, caplog, p
     assert f"{provider}: upstream refused [redacted]" in response.text
     assert "attempt failed" in caplog.text  # the failure was logged ...
     assert SHAPES[provider] not in response.text + caplog.text  # ... without the key
+
+
+HI = (
+    'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+    '"choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}'
+    "\n\n"
+)
+ANTHROPIC_HI = (
+    'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":'
+    '"message","role":"assistant","model":"m","content":[],"stop_reason":null,'
+    '"usage":{"input_tokens":1,"output_tokens":1}}}\n\n'
+    'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+    '"content_block":{"type":"text","text":""}}\n\n'
+    'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+    '"delta":{"type":"text_delta","text":"Hi"}}\n\n'
+)
+GEMINI_HI = 'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]}}]}\n\n'
+IN_STREAM = {  # provider, the events before the error, the error event echoing the key
+    "openrouter-chunk": ("plain", HI, 'data: {"error":{"message":"refused {key}","code":502}}'),
+    "bare-chunk": ("plain", HI, 'data: {"object":"error","message":"refused {key}","code":"1"}'),
+    "anthropic": ("anthropic", ANTHROPIC_HI, 'event: error\ndata: {"type":"error","error":'
+                  '{"type":"api_error","message":"refused {key}"}}'),
+    "gemini": ("gemini", GEMINI_HI,
+               'data: {"error":{"code":500,"message":"refused {key}","status":"INTERNAL"}}'),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("started", [True, False], ids=["after-start", "before-start"])
+@pytest.mark.parametrize("shape", list(IN_STREAM))
+def test_an_in_stream_error_echoing_a_prefixless_key_is_redacted(
+    own, scripted, caplog, shape: str, started: bool
+) -> None:
+    """A Mistral / DeepInfra style key has no shape a pattern knows: only the configured key
+    itself can find it, in a stream as in an error response."""
+    caplog.set_level(logging.DEBUG)
+    provider, head, error = IN_STREAM[shape]
+    scripted.script(200, (head if started else "") + error + "\n\n", "text/event-stream")
+    response = _chat(own, provider, stream=True)
+    assert scripted.seen[0].endswith(KEYS["plain"])  # the key went out, and came back
+    if started:  # the client's SSE error event
+        assert response.status_code == 200 and '"Hi"' in response.text
+        shown = response.text
+    else:  # the attempt failed before the stream began: an error response
+        assert response.status_code >= 500
+        shown = response.json()["error"]["message"]
+    assert "refused [redacted]" in shown
+    assert "refused [redacted]" in caplog.text  # the failure was logged ...
+    assert KEYS["plain"] not in response.text + caplog.text  # ... without the key
 
 
 # -- the log line of a failed attempt --------------------------------------------------------

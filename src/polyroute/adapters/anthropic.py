@@ -134,15 +134,11 @@ class AnthropicAdapter:
     async def _post_json(self, path: str, body: dict[str, Any]) -> Any:
         return await self._upstream.post_json(self._base + path, body)
 
-    async def _stream(
+    def _stream(
         self, body: dict[str, Any], decoder: AnthropicStreamDecoder
     ) -> AsyncIterator[StreamEvent]:
-        response = await self._upstream.open_stream(self._base + "/v1/messages", body)
-        async with response:
-            async for event in self._events(response, decoder):
-                yield event
-                if isinstance(event, StreamFailure):
-                    return
+        url = self._base + "/v1/messages"
+        return self._upstream.stream(url, body, lambda response: self._events(response, decoder))
 
     async def _events(
         self, response: UpstreamStream, decoder: AnthropicStreamDecoder

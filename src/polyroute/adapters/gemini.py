@@ -133,13 +133,8 @@ class GeminiAdapter:
     async def _post_json(self, url: str, body: dict[str, Any]) -> Any:
         return await self._upstream.post_json(url, body)
 
-    async def _stream(self, url: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
-        response = await self._upstream.open_stream(url, body)
-        async with response:
-            async for event in self._events(response):
-                yield event
-                if isinstance(event, StreamFailure):
-                    return
+    def _stream(self, url: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+        return self._upstream.stream(url, body, self._events)
 
     async def _events(self, response: UpstreamStream) -> AsyncIterator[StreamEvent]:
         decoder = GeminiStreamDecoder(self.provider)

@@ -28,6 +28,7 @@ import rnet
 from rnet.exceptions import BodyError, DecodingError
 
 from polyroute import __version__
+from polyroute.canonical import StreamEvent, StreamFailure
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.wire.sse import StreamStalled
 
@@ -112,6 +113,9 @@ def transport_errors(provider: str, *, started: bool = False) -> Iterator[None]:
 ErrorDecoder = Callable[[int, bytes, str, Mapping[str, str]], UpstreamError]
 """A protocol's reading of an error response: status, body, provider, headers."""
 
+StreamReader = Callable[["UpstreamStream"], AsyncIterator[StreamEvent]]
+"""A protocol's reading of a 2xx stream: its events, ending at a ``StreamFailure`` if any."""
+
 
 class UpstreamStream:
     """A streaming response whose headers said 2xx: ``chunks()`` yields the body as it
@@ -191,6 +195,30 @@ class Upstream:
                     async with response:
                         raise self._error(response, await response.bytes())
         return UpstreamStream(response)
+
+    async def stream(
+        self, url: str, body: dict[str, Any], read: StreamReader
+    ) -> AsyncIterator[StreamEvent]:
+        """POST ``body`` and yield what ``read`` makes of the stream, up to and including its
+        ``StreamFailure``.
+
+        An error the provider sends inside the stream may echo the key like one it sends as a
+        response, and the wire decoders' patterns miss a key without a known prefix: it is
+        redacted here, once an error is decoded, so a chunk that is not one costs nothing more.
+        """
+        response = await self.open_stream(url, body)
+        async with response:
+            try:
+                async for event in read(response):
+                    if isinstance(event, StreamFailure):
+                        _redacted(event.error, self.secrets)
+                        yield event
+                        return
+                    yield event
+            except UpstreamError as error:
+                # A reader may raise the error it found before the first event (Gemini's do).
+                _redacted(error, self.secrets)
+                raise
 
     def _error(self, response: rnet.Response, body: bytes) -> UpstreamError:
         """The provider's error, read by its protocol from the status, body and headers."""

@@ -151,13 +151,8 @@ class OpenAICompatAdapter:
     async def _post_json(self, path: str, body: dict[str, Any]) -> Any:
         return await self._upstream.post_json(self._base + path, body)
 
-    async def _stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
-        response = await self._upstream.open_stream(self._base + path, body)
-        async with response:
-            async for event in self._events(response):
-                yield event
-                if isinstance(event, StreamFailure):
-                    return
+    def _stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+        return self._upstream.stream(self._base + path, body, self._events)
 
     async def _events(self, response: UpstreamStream) -> AsyncIterator[StreamEvent]:
         decoder = ChunkDecoder(self.provider)
