@@ -83,12 +83,13 @@ class StreamGuard:
         try:
             while True:
                 failure = None
-                async for event in _chain(pending, events):
+                if pending is not None:  # taken from ``events`` already (never a failure)
+                    yield self._passed(pending, attempt)
+                async for event in events:
                     if isinstance(event, StreamFailure):
                         failure = event
                         break
-                    self._observe(event, attempt)
-                    yield self._combined(event) if isinstance(event, UsageReport) else event
+                    yield self._passed(event, attempt)
                 if failure is None:
                     self._dispatcher.succeeded(attempt)
                     return
@@ -109,7 +110,8 @@ class StreamGuard:
             self._estimate_unreported()
             await self._dispatcher.finish(info)
 
-    def _observe(self, event: StreamEvent, attempt: Attempt) -> None:
+    def _passed(self, event: StreamEvent, attempt: Attempt) -> StreamEvent:
+        """``event`` as the client gets it, having noted what it says."""
         # Counted as sent, for the usage estimate should the provider's report never come.
         if isinstance(event, TextDelta):
             attempt.sent_tokens += delta_tokens(event.text)
@@ -125,6 +127,8 @@ class StreamGuard:
             attempt.sent_tokens += delta_tokens(event.text)
         elif isinstance(event, UsageReport):
             attempt.usage = event.usage
+            return self._combined(event)
+        return event
 
     def _estimate_unreported(self) -> None:
         """Usage for every attempt that began answering but never reported it."""
@@ -191,15 +195,6 @@ class StreamGuard:
             )
             return attempt, None if isinstance(first, StreamStart) else first, events
         return None
-
-
-async def _chain(
-    first: StreamEvent | None, rest: AsyncIterator[StreamEvent]
-) -> AsyncIterator[StreamEvent]:
-    if first is not None:
-        yield first
-    async for event in rest:
-        yield event
 
 
 async def _close(events: AsyncIterator[StreamEvent]) -> None:
