@@ -1,5 +1,6 @@
-"""The pooled upstream client: shared by every tenant of a provider, so nothing one call
-receives may ride along on another's request; and it talks only to servers it can trust."""
+"""The pooled upstream clients (rnet for whole answers, aiohttp for streams): shared by every
+tenant of a provider, so nothing one call receives may ride along on another's request; and
+they talk only to servers they can trust, directly. Each case runs through both."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -21,8 +23,19 @@ from polyroute.adapters.http import Upstream, create_session
 from polyroute.config import ConfigError, settings_from_mapping
 from polyroute.errors import UpstreamError, UpstreamKind
 
+CALLS = ["whole", "stream"]
 
-async def test_cookies_set_by_a_provider_are_not_sent_back() -> None:
+
+async def _call(upstream: Upstream, url: str, body: dict[str, object], how: str) -> object:
+    """The answer's JSON, taken as a whole answer or read as a stream."""
+    if how == "whole":
+        return await upstream.post_json(url, body)
+    async with await upstream.open_stream(url, body) as stream:
+        return orjson.loads(b"".join([chunk async for chunk in stream.chunks()]))
+
+
+@pytest.mark.parametrize("how", CALLS)
+async def test_cookies_set_by_a_provider_are_not_sent_back(how: str) -> None:
     seen: list[str | None] = []
 
     async def handler(request: web.Request) -> web.Response:
@@ -40,8 +53,9 @@ async def test_cookies_set_by_a_provider_are_not_sent_back() -> None:
         )
         # A host name: the cookie jar ignores cookies from bare IP addresses.
         url = str(server.make_url("/v1/chat/completions").with_host("localhost"))
-        assert await upstream.post_json(url, {"n": 1}) == {"ok": True}
-        assert await upstream.post_json(url, {"n": 2}) == {"ok": True}
+        assert await _call(upstream, url, {"n": 1}, how) == {"ok": True}
+        assert await _call(upstream, url, {"n": 2}, how) == {"ok": True}
+        await upstream.session.aclose()
     assert seen == [None, None]
 
 
@@ -104,34 +118,67 @@ def _upstream(ca_bundle: str | None = None) -> Upstream:
     return Upstream("p", session, {"Authorization": "Bearer k"}, 5.0, _never_decoded)
 
 
-async def test_a_provider_with_an_untrusted_certificate_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", CALLS)
+async def test_a_provider_with_an_untrusted_certificate_is_refused(
+    tmp_path: Path, how: str
+) -> None:
     """TLS is verified: a self-signed certificate (as a man in the middle would present)
     fails the call as unreachable instead of sending the key to it."""
     reached: list[str] = []
     async with _tls_provider(tmp_path, reached) as (url, _):
+        upstream = _upstream()
         with pytest.raises(UpstreamError) as caught:
-            await _upstream().post_json(url, {})
+            await _call(upstream, url, {}, how)
+        await upstream.session.aclose()
     assert caught.value.kind is UpstreamKind.UNREACHABLE
     assert reached == []
 
 
-async def test_a_private_ca_is_trusted_when_configured(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", CALLS)
+async def test_a_private_ca_is_trusted_when_configured(tmp_path: Path, how: str) -> None:
     reached: list[str] = []
     async with _tls_provider(tmp_path, reached) as (url, cert):
-        assert await _upstream(str(cert)).post_json(url, {}) == {"ok": True}
+        upstream = _upstream(str(cert))
+        assert await _call(upstream, url, {}, how) == {"ok": True}
+        await upstream.session.aclose()
     assert reached == ["Bearer k"]
 
 
+@pytest.mark.parametrize("how", CALLS)
 async def test_the_system_trust_store_is_the_default(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     """What Python's TLS trusts, polyroute trusts: here ``SSL_CERT_FILE``, as an operator
     would point it at a bundle holding their private CA."""
     reached: list[str] = []
     async with _tls_provider(tmp_path, reached) as (url, cert):
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-        assert await _upstream().post_json(url, {}) == {"ok": True}
+        upstream = _upstream()
+        assert await _call(upstream, url, {}, how) == {"ok": True}
+        await upstream.session.aclose()
     assert reached == ["Bearer k"]
+
+
+@pytest.mark.parametrize("how", CALLS)
+async def test_a_proxy_in_the_environment_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Where provider traffic goes is the config's ``base_url``, not the environment's."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    async with TestServer(app, host="127.0.0.1") as server:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+            monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        upstream = _upstream()
+        url = str(server.make_url("/v1/chat/completions").with_host("localhost"))
+        assert await _call(upstream, url, {}, how) == {"ok": True}
+        await upstream.session.aclose()
 
 
 def test_a_missing_ca_bundle_is_a_config_error(tmp_path: Path) -> None:

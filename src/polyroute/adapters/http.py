@@ -1,13 +1,14 @@
-"""One pooled HTTP client per upstream, and the translation of transport failures.
+"""Pooled HTTP clients per upstream, and the translation of transport failures.
 
-The client is rnet (Rust's hyper and tokio under an asyncio binding), chosen by measurement
-on the benchmark's relay: 97-112 µs of CPU per relayed call on one core against 179-220 µs
-through aiohttp's client (``benchmarks/results/stacks.md``). pyreqwest was as fast but does
-not abort a request whose asyncio task is cancelled (the call runs on, and is billed, after
-the client has gone); rnet drops it and its connection, which the tests check.
+Whole answers go through rnet (Rust's hyper and tokio under an asyncio binding), chosen by
+measurement on the benchmark's relay: 97-112 µs of CPU per relayed call on one core against
+179-220 µs through aiohttp's client (``benchmarks/results/stacks.md``). pyreqwest was as fast
+but does not abort a request whose asyncio task is cancelled (the call runs on, and is
+billed, after the client has gone); rnet drops it and its connection, which the tests check.
+Streams go through aiohttp instead (``stream_client.py`` says why).
 
-Lower-layer exceptions (rnet's, timeouts) become ``UpstreamError`` in exactly one place,
-``transport_errors``, so adapters never see a library's exception types.
+Lower-layer exceptions (rnet's, aiohttp's, timeouts) become ``UpstreamError`` in exactly one
+place, ``transport_errors``, so adapters never see a library's exception types.
 """
 
 from __future__ import annotations
@@ -23,18 +24,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import aiohttp
 import orjson
 import rnet
 from rnet.exceptions import BodyError, DecodingError
 
 from polyroute import __version__
+from polyroute.adapters.stream_client import StreamClient
 from polyroute.canonical import StreamEvent, StreamFailure
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.wire.sse import StreamStalled
 
-HttpClient = rnet.Client
-
 _TRANSPORT_ERRORS = (
+    aiohttp.ClientError,
     rnet.exceptions.ConnectionError,
     rnet.exceptions.ConnectionResetError,
     rnet.exceptions.RequestError,
@@ -43,6 +45,19 @@ _TRANSPORT_ERRORS = (
     DecodingError,
     OSError,
 )
+_CUT_SHORT = (BodyError, DecodingError, aiohttp.ClientPayloadError)
+"""How each client reports a body that ended before it was complete."""
+
+
+@dataclass(slots=True)
+class HttpClient:
+    """One upstream's connection pools: one for whole answers, one for streams."""
+
+    whole: rnet.Client
+    streams: StreamClient
+
+    async def aclose(self) -> None:
+        await self.streams.aclose()
 
 
 def system_ca_bundle() -> Path | None:
@@ -56,13 +71,13 @@ def system_ca_bundle() -> Path | None:
 
 
 def create_session(connect_timeout: float, ca_bundle: str | None = None) -> HttpClient:
-    """A keep-alive connection pool for one upstream.
+    """Keep-alive connection pools for one upstream.
 
     Certificates are checked against ``ca_bundle``, else the system's trust store (what an
-    operator adds a private CA to), else the client's built-in Mozilla roots.
+    operator adds a private CA to), else (whole answers) rnet's built-in Mozilla roots.
     """
     trust = Path(ca_bundle) if ca_bundle else system_ca_bundle()
-    return rnet.Client(
+    whole = rnet.Client(
         verify=trust if trust is not None else True,
         user_agent=f"polyroute/{__version__}",
         # The client takes whole seconds.
@@ -79,6 +94,7 @@ def create_session(connect_timeout: float, ca_bundle: str | None = None) -> Http
         tcp_nodelay=True,
         gzip=True,
     )
+    return HttpClient(whole, StreamClient(connect_timeout, trust))
 
 
 @contextmanager
@@ -96,7 +112,7 @@ def transport_errors(provider: str, *, started: bool = False) -> Iterator[None]:
             kind, f"{provider}: timed out waiting for a response", provider, 504
         ) from None
     except _TRANSPORT_ERRORS as exc:
-        if started and isinstance(exc, BodyError | DecodingError):
+        if started and isinstance(exc, _CUT_SHORT):
             raise UpstreamError(
                 UpstreamKind.STREAM_BROKEN,
                 f"{provider}: response ended before it was complete",
@@ -119,17 +135,16 @@ StreamReader = Callable[["UpstreamStream"], AsyncIterator[StreamEvent]]
 
 class UpstreamStream:
     """A streaming response whose headers said 2xx: ``chunks()`` yields the body as it
-    arrives; leaving the ``async with`` releases (or drops) the connection."""
+    arrives; leaving the ``async with`` keeps the connection for another call if the body
+    was read to its end, and drops it otherwise."""
 
     __slots__ = ("_response",)
 
-    def __init__(self, response: rnet.Response) -> None:
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        async with self._response.stream() as chunks:
-            async for chunk in chunks:
-                yield chunk
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self._response.content.iter_any()
 
     async def __aenter__(self) -> UpstreamStream:
         return self
@@ -140,7 +155,7 @@ class UpstreamStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._response.close()
+        self._response.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,17 +171,20 @@ class Upstream:
     secrets: tuple[str, ...] = field(init=False, repr=False, default=())
     """The key(s) in ``headers``: never repeated in an error, whatever their shape."""
 
+    stream_headers: dict[str, str] = field(init=False, repr=False, default_factory=dict)
+
     def __post_init__(self) -> None:
         headers = dict(self.headers)
         object.__setattr__(self, "secrets", _secrets_in(headers))
-        # Built once in the client's own form rather than converted on every request.
+        # Built once in each client's own form rather than converted on every request.
         object.__setattr__(self, "headers", rnet.HeaderMap(headers))
+        object.__setattr__(self, "stream_headers", headers)
 
     async def post_json(self, url: str, body: dict[str, Any]) -> Any:
         """POST ``body``, return the JSON answer or raise the provider's error."""
         with transport_errors(self.provider):
             async with asyncio.timeout(self.first_byte):
-                response = await self.session.post(
+                response = await self.session.whole.post(
                     url, headers=self.headers, body=orjson.dumps(body)
                 )
                 # No ``async with response``: reading the whole body hands the connection
@@ -175,7 +193,7 @@ class Upstream:
                 # trips through the client's runtime: ~15 µs of CPU a call (measured).
                 raw = await response.bytes()
             if response.status >= 300:
-                raise self._error(response, raw)
+                raise self._error(response.status, _text_headers(response.headers), raw)
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -188,12 +206,13 @@ class Upstream:
         caller closes it (``async with``)."""
         with transport_errors(self.provider):
             async with asyncio.timeout(self.first_byte):
-                response = await self.session.post(
-                    url, headers=self.headers, body=orjson.dumps(body)
+                response = await self.session.streams.post(
+                    url, self.stream_headers, orjson.dumps(body)
                 )
                 if response.status >= 300:
                     async with response:
-                        raise self._error(response, await response.bytes())
+                        headers = {k.lower(): v for k, v in response.headers.items()}
+                        raise self._error(response.status, headers, await response.read())
         return UpstreamStream(response)
 
     async def stream(
@@ -220,22 +239,24 @@ class Upstream:
                 _redacted(error, self.secrets)
                 raise
 
-    def _error(self, response: rnet.Response, body: bytes) -> UpstreamError:
-        """The provider's error, read by its protocol from the status, body and headers."""
-        if response.status < 400:
+    def _error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError:
+        """The provider's error, read by its protocol from the status, body and headers
+        (names in lower case)."""
+        if status < 400:
             # Redirects are not followed (create_session): the request carries the key.
             return UpstreamError(
                 UpstreamKind.SERVER,
-                f"{self.provider}: answered {response.status}, a redirect (not followed)",
+                f"{self.provider}: answered {status}, a redirect (not followed)",
                 self.provider,
                 502,
             )
-        headers = response.headers
-        names = {key.decode("latin-1") for key in headers}
-        text = {n: v.decode("latin-1") for n in names if (v := headers.get(n)) is not None}
-        return _redacted(
-            self.decode_error(response.status, body, self.provider, text), self.secrets
-        )
+        return _redacted(self.decode_error(status, body, self.provider, headers), self.secrets)
+
+
+def _text_headers(headers: rnet.HeaderMap) -> dict[str, str]:
+    """rnet's header map (lower-case byte names and values) as text."""
+    names = {key.decode("latin-1") for key in headers}
+    return {n: v.decode("latin-1") for n in names if (v := headers.get(n)) is not None}
 
 
 _KEY_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})

@@ -79,7 +79,9 @@ class ProviderPool:
         self._tenant.pop((tenant, provider), None)
 
     async def aclose(self) -> None:
-        # The clients close their connections when dropped; the adapters hold them too.
+        # rnet's clients close their connections when dropped; aiohttp's are closed here.
+        for session in self._sessions.values():
+            await session.aclose()
         self._tenant.clear()
         self._defaults.clear()
         self._sessions.clear()
