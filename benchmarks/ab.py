@@ -42,8 +42,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=128)
-    parser.add_argument("--model", default="benchslow/gpt-4o-mini")
+    parser.add_argument("--model", help="default: benchslow/gpt-4o-mini, or with --stream")
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="stream token answers (benchtokens/gpt-4o-mini: 40 chunks 5 ms apart)",
+    )
     args = parser.parse_args()
+    if args.model is None:
+        args.model = "benchtokens/gpt-4o-mini" if args.stream else "benchslow/gpt-4o-mini"
     builds = {"base": args.base.resolve(), "this": ROOT / "src"}
     upstream = start_upstream(UPSTREAM_PORT)
     gateways = {}
@@ -52,7 +59,8 @@ def main() -> None:
             gateways[name] = (_start(name, src, port), port)
         for proc, port in gateways.values():
             wait_port(port, proc=proc)
-            wrk(f"http://127.0.0.1:{port}", 32, 2, key=KEY, model=args.model)  # warm-up
+            warm_up = f"http://127.0.0.1:{port}"
+            wrk(warm_up, 32, 2, key=KEY, model=args.model, stream=args.stream)
         diffs = []
         for n in range(args.rounds):
             results = _round(gateways, args)
@@ -89,7 +97,13 @@ def _round(gateways: dict, args: argparse.Namespace) -> dict[str, WrkResult]:
     def load(name: str, proc: subprocess.Popen, port: int) -> None:
         url = f"http://127.0.0.1:{port}"
         results[name] = wrk(
-            url, args.connections, args.seconds, key=KEY, model=args.model, server=proc.pid
+            url,
+            args.connections,
+            args.seconds,
+            key=KEY,
+            model=args.model,
+            server=proc.pid,
+            stream=args.stream,
         )
 
     threads = [threading.Thread(target=load, args=(n, *g)) for n, g in gateways.items()]

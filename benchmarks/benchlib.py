@@ -189,6 +189,7 @@ def wrk(
     model: str = "bench/gpt-4o-mini",
     roots: list[int] | None = None,
     server: int | None = None,
+    stream: bool = False,
 ) -> WrkResult:
     """Run wrk (1 thread, pinned to the load core) and parse the script's RESULT line.
 
@@ -197,6 +198,7 @@ def wrk(
     whose CPU time per request is reported as ``cpu_us`` (robust to noise, unlike req/s).
     """
     env = {**os.environ, "BENCH_PATH": path, "BENCH_KEY": key, "BENCH_MODEL": model}
+    env["BENCH_STREAM"] = "1" if stream else "0"
     cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{conns}", f"-d{max(1, round(seconds))}s"]
     cmd += ["--timeout", "10s", "-s", str(WRK_SCRIPT), base_url]
     server_pids = tree_pids(server) if server else []

@@ -1,5 +1,5 @@
 -- wrk script: POST a small OpenAI chat request with a bearer token.
--- Env: BENCH_PATH (default /v1/chat/completions), BENCH_KEY, BENCH_MODEL.
+-- Env: BENCH_PATH (default /v1/chat/completions), BENCH_KEY, BENCH_MODEL, BENCH_STREAM=1.
 local path = os.getenv("BENCH_PATH") or "/v1/chat/completions"
 local key = os.getenv("BENCH_KEY") or "sk-bench"
 local model = os.getenv("BENCH_MODEL") or "bench/gpt-4o-mini"
@@ -11,7 +11,8 @@ wrk.headers["Authorization"] = "Bearer " .. key
 wrk.body = '{"model":"' .. model .. '","messages":['
   .. '{"role":"system","content":"You are a helpful assistant."},'
   .. '{"role":"user","content":"Say hello in one short sentence."}],'
-  .. '"max_tokens":64,"temperature":0.2}'
+  .. '"max_tokens":64,"temperature":0.2'
+  .. (os.getenv("BENCH_STREAM") == "1" and ',"stream":true}' or '}')
 
 local non2xx = 0
 response = function(status, headers, body)

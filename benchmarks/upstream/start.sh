@@ -7,6 +7,7 @@
 #   http://127.0.0.1:PORT/v1        canned chat.completion JSON, no delay
 #   http://127.0.0.1:PORT/d50/v1    the same JSON after a 50 ms delay (echo_sleep)
 #   http://127.0.0.1:PORT/sse/v1    canned SSE stream of chat.completion.chunk events + [DONE]
+#   http://127.0.0.1:PORT/tokens/v1 a token stream: TOKENS (default 40) chunks, 5 ms apart
 # Prints the RUNDIR; stop with: upstream/stop.sh RUNDIR
 set -euo pipefail
 
@@ -22,6 +23,17 @@ while IFS= read -r chunk; do
   [ -n "$chunk" ] || continue
   sse_lines+="            echo -n 'data: ${chunk}\n\n'; echo_flush;"$'\n'
 done <"$HERE/chunks.jsonl"
+
+# A token stream as providers send one: the role chunk, then TOKENS one-word chunks 5 ms
+# apart (each its own write), the finish and usage chunks, [DONE].
+TOKENS="${TOKENS:-40}"
+head='{"id":"chatcmpl-bench0003","object":"chat.completion.chunk","created":1732540000,"model":"some-model","choices":[{"index":0,"delta":'
+token_lines="            echo -n 'data: ${head}{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n'; echo_flush;"$'\n'
+for _ in $(seq "$TOKENS"); do
+  token_lines+="            echo_sleep 0.005; echo -n 'data: ${head}{\"content\":\" token\"},\"finish_reason\":null}]}\n\n'; echo_flush;"$'\n'
+done
+token_lines+="            echo -n 'data: ${head}{},\"finish_reason\":\"stop\"}]}\n\n';"$'\n'
+token_lines+="            echo -n 'data: {\"id\":\"chatcmpl-bench0003\",\"object\":\"chat.completion.chunk\",\"created\":1732540000,\"model\":\"some-model\",\"choices\":[],\"usage\":{\"prompt_tokens\":24,\"completion_tokens\":${TOKENS},\"total_tokens\":$((TOKENS + 24))}}\n\n';"$'\n'
 
 cat >"$RUNDIR/nginx.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
@@ -57,6 +69,12 @@ http {
             add_header Cache-Control no-cache;
             echo_read_request_body;
 $sse_lines            echo -n 'data: [DONE]\n\n';
+        }
+        location = /tokens/v1/chat/completions {
+            default_type text/event-stream;
+            add_header Cache-Control no-cache;
+            echo_read_request_body;
+$token_lines            echo -n 'data: [DONE]\n\n';
         }
         location / { return 404 '{"error":{"message":"not found","type":"invalid_request_error"}}'; }
     }
