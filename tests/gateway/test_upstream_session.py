@@ -217,3 +217,14 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+def test_providers_with_the_same_trust_store_share_one_tls_context(tmp_path: Path) -> None:
+    """Each TLS context holds its own parsed copy of its CA store (~2 MB for the system's):
+    ten providers on the system store hold one, not ten."""
+    cert, _ = _self_signed(tmp_path)
+    first, second = create_session(2.0), create_session(5.0)
+    private = create_session(2.0, str(cert))
+    assert first.streams._tls is second.streams._tls
+    assert private.streams._tls is not first.streams._tls
+    assert private.streams._tls is create_session(2.0, str(cert)).streams._tls

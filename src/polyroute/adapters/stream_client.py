@@ -17,6 +17,7 @@ from the environment, TLS verified against the configured bundle or the system's
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from pathlib import Path
 
@@ -25,14 +26,21 @@ import aiohttp
 from polyroute import __version__
 
 
+@functools.cache
+def _tls_context(trust: Path | None) -> ssl.SSLContext:
+    """One context per trust store, shared by every provider that uses it: each holds its
+    own parsed copy of the store, ~2 MB for the system's."""
+    # Without a bundle of its own, Python's TLS reads the system's store (SSL_CERT_FILE,
+    # else OpenSSL's default paths), the store ``system_ca_bundle`` also points rnet to.
+    return ssl.create_default_context(cafile=str(trust) if trust else None)
+
+
 class StreamClient:
     __slots__ = ("_connect_timeout", "_loop", "_session", "_tls")
 
     def __init__(self, connect_timeout: float, trust: Path | None) -> None:
         self._connect_timeout = connect_timeout
-        # Without a bundle of its own, Python's TLS reads the system's store (SSL_CERT_FILE,
-        # else OpenSSL's default paths), the store ``system_ca_bundle`` also points rnet to.
-        self._tls = ssl.create_default_context(cafile=str(trust) if trust else None)
+        self._tls = _tls_context(trust)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
