@@ -106,6 +106,23 @@ def pair_row(name: str, d: WrkResult, g: WrkResult) -> list[str]:
     ]
 
 
+TOKEN_HEADER = ["scenario", "direct req/s", "gateway req/s", "gw p50 ms", "gw p99 ms"]
+TOKEN_HEADER += ["errors", "gw CPU us/stream", "gw CPU us/chunk"]
+
+
+def token_row(d: WrkResult, g: WrkResult) -> list[str]:
+    return [
+        f"token streams, c={TOKEN_STREAMS}",
+        f"{d.rps:,.0f}",
+        f"{g.rps:,.0f}",
+        ms(g.p50_us),
+        ms(g.p99_us),
+        str(d.errors + g.errors),
+        f"{g.cpu_us:,.0f}",
+        f"{g.cpu_us / TOKENS:.0f}",
+    ]
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -169,6 +186,10 @@ def report(results: dict, args: argparse.Namespace) -> str:
             "",
             markdown_table(header, rows),
             "",
+            f"## Token streams (wrk, {TOKEN_STREAMS} at once, {TOKENS} chunks 5 ms apart each)",
+            "",
+            markdown_table(TOKEN_HEADER, [token_row(*results["tokens"])]),
+            "",
             "## Streaming time to first byte (probe, concurrency 1, ms)",
             "",
             markdown_table(["target", "TTFB p50", "TTFB p99", "total p50", "n"], ttfb_rows),
@@ -193,11 +214,13 @@ def measure(args: argparse.Namespace) -> dict:
     results: dict = {}
     wrk(via, 64, 2, key=KEY)  # warm-up (also opens the upstream pool)
 
-    def pair(c: int, path: str, model: str) -> tuple[WrkResult, WrkResult]:
+    def pair(c: int, path: str, model: str, stream: bool = False) -> tuple[WrkResult, WrkResult]:
         wait_quiet(roots)
-        d = wrk(direct, c, args.seconds, path=f"{path}/chat/completions", roots=roots)
+        upstream = f"{path}/chat/completions"
+        d = wrk(direct, c, args.seconds, path=upstream, roots=roots, stream=stream)
         wait_quiet(roots)
-        g = wrk(via, c, args.seconds, key=KEY, model=model, roots=roots, server=roots[0])
+        g = wrk(via, c, args.seconds, key=KEY, model=model, roots=roots, server=roots[0],
+                stream=stream)  # fmt: skip
         return d, g
 
     for c in CONCURRENCIES:
@@ -205,6 +228,8 @@ def measure(args: argparse.Namespace) -> dict:
         results[c] = pair(c, "/v1", "bench/gpt-4o-mini")
     print("50 ms upstream, c=256", file=sys.stderr, flush=True)
     results["slow"] = pair(256, "/d50/v1", "benchslow/gpt-4o-mini")
+    print(f"token streams, c={TOKEN_STREAMS}", file=sys.stderr, flush=True)
+    results["tokens"] = pair(TOKEN_STREAMS, "/tokens/v1", "benchtokens/gpt-4o-mini", True)
     print("streaming TTFB probe", file=sys.stderr, flush=True)
     wait_quiet(roots)
     results["probe"] = run_probe(
@@ -215,6 +240,10 @@ def measure(args: argparse.Namespace) -> dict:
         args.probe_n,
     )
     return results
+
+
+TOKEN_STREAMS = 64
+TOKENS = 40  # upstream/start.sh's default
 
 
 CALIBRATION_LOOP = "s = 0\nfor i in range(20_000_000):\n    s += i"
