@@ -22,17 +22,22 @@ import ssl
 from pathlib import Path
 
 import aiohttp
+import certifi
 
 from polyroute import __version__
 
 
 @functools.cache
 def _tls_context(trust: Path | None) -> ssl.SSLContext:
-    """One context per trust store, shared by every provider that uses it: each holds its
-    own parsed copy of the store, ~2 MB for the system's."""
-    # Without a bundle of its own, Python's TLS reads the system's store (SSL_CERT_FILE,
-    # else OpenSSL's default paths), the store ``system_ca_bundle`` also points rnet to.
-    return ssl.create_default_context(cafile=str(trust) if trust else None)
+    """The CAs in ``trust`` (the provider's bundle, else the system's file), or, on a system
+    without a CA file (a slim image), OpenSSL's default paths plus the Mozilla roots, as
+    rnet falls back to its built-in ones. One context per store, shared by every provider
+    that uses it: each holds its own parsed copy, ~2 MB for the system's."""
+    if trust is not None:
+        return ssl.create_default_context(cafile=str(trust))
+    context = ssl.create_default_context()
+    context.load_verify_locations(certifi.where())
+    return context
 
 
 class StreamClient:
