@@ -3,9 +3,11 @@ short timeouts, one retry, breakers that open after two failures and cool down i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from starlette.applications import Starlette
@@ -123,3 +125,16 @@ def own_gateway(emulators: dict[str, EmulatorServer]) -> Iterator[OwnGateway]:
 def hits(server: EmulatorServer) -> list[float]:
     """When the emulator received each chat request (monotonic seconds)."""
     return [r["time"] for r in server.received("/chat/completions")]
+
+
+def recorded_call(gateway: BackgroundServer, request_id: str, attempts: int) -> dict[str, Any]:
+    """The call's ledger record as the usage API shows it, once its ``attempts`` are in."""
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    with httpx.Client(base_url=gateway.base_url, headers=headers) as http:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            response = http.get(f"/v1/usage/calls/{request_id}")
+            if response.status_code == 200 and len(response.json()["attempt_records"]) == attempts:
+                return dict(response.json())
+            time.sleep(0.05)
+    raise AssertionError(f"call {request_id} was not recorded with {attempts} attempt(s)")

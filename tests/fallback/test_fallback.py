@@ -18,6 +18,7 @@ from tests.fallback.conftest import (
     SECONDARY,
     STREAM_IDLE_S,
     hits,
+    recorded_call,
 )
 
 ASK = [{"role": "user", "content": "Tell me about fallbacks in three sentences."}]
@@ -282,18 +283,7 @@ def test_accounting_after_failover(client, emulators, gateway: BackgroundServer)
     raw, _ = _call(client)
     request_id = raw.headers["x-request-id"]
     cost = raw.headers["x-polyroute-cost-usd"]
-    record = None
-    with httpx.Client(
-        base_url=gateway.base_url, headers={"Authorization": f"Bearer {MASTER_KEY}"}
-    ) as http:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            response = http.get(f"/v1/usage/calls/{request_id}")
-            if response.status_code == 200:
-                record = response.json()
-                break
-            time.sleep(0.05)
-    assert record is not None, "the call was not recorded"
+    record = recorded_call(gateway, request_id, 2)
     attempts = record["attempt_records"]
     assert [a["provider"] for a in attempts] == ["openai", "mistral"]
     assert attempts[0]["error_kind"] == "rate_limited" and float(attempts[0]["cost_usd"]) == 0

@@ -6,33 +6,13 @@ records an estimate of that, flagged ``usage_estimated``, instead of 0 tokens an
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import httpx
 import openai
 import pytest
 
-from polyroute.server import BackgroundServer
-from tests.fallback.conftest import MASTER_KEY, hits
+from tests.fallback.conftest import MASTER_KEY, hits, recorded_call
 
 ASK = [{"role": "user", "content": "Tell me about fallbacks in three sentences."}]
-
-
-def _record(gateway: BackgroundServer, request_id: str, wanted_attempts: int) -> dict[str, Any]:
-    """The call's ledger record as the usage API shows it, once all its attempts are in."""
-    with httpx.Client(
-        base_url=gateway.base_url, headers={"Authorization": f"Bearer {MASTER_KEY}"}
-    ) as http:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            response = http.get(f"/v1/usage/calls/{request_id}")
-            if response.status_code == 200:
-                record = response.json()
-                if len(record["attempt_records"]) == wanted_attempts:
-                    return record
-            time.sleep(0.05)
-    raise AssertionError(f"call {request_id} was not recorded")
 
 
 def _stream(client: openai.OpenAI, model: str = "main"):
@@ -49,7 +29,7 @@ def test_a_continued_stream_records_the_broken_attempts_estimate(
     request_id, stream = _stream(client)
     chunks = list(stream)
     usage = chunks[-1].usage
-    record = _record(gateway, request_id, 2)
+    record = recorded_call(gateway, request_id, 2)
     broken, continued = record["attempt_records"]
     prefix = emulators["mistral"].received("/chat/completions")[0]["body"]["messages"][-1]
     assert broken["status"] == "stream_broken" and broken["usage_estimated"] is True
@@ -72,7 +52,7 @@ def test_a_stream_broken_for_good_is_not_recorded_as_free(client, emulators, gat
         for chunk in stream:
             received.append(chunk)
     sent = "".join(c.choices[0].delta.content or "" for c in received if c.choices)
-    record = _record(gateway, request_id, 1)
+    record = recorded_call(gateway, request_id, 1)
     (attempt,) = record["attempt_records"]
     assert record["status"] == attempt["status"] == "stream_broken"
     assert attempt["usage_estimated"] is record["usage_estimated"] is True
@@ -95,7 +75,7 @@ def test_a_client_gone_mid_stream_records_what_it_was_sent(emulators, gateway) -
                 data.append(line)
             if len(data) == 4:
                 break  # and hang up
-    record = _record(gateway, request_id, 1)
+    record = recorded_call(gateway, request_id, 1)
     (attempt,) = record["attempt_records"]
     assert record["status"] == attempt["status"] == "client_disconnected"
     assert attempt["usage_estimated"] is True
@@ -107,7 +87,7 @@ def test_a_client_gone_mid_stream_records_what_it_was_sent(emulators, gateway) -
 def test_usage_the_provider_reported_is_never_replaced(client, emulators, gateway) -> None:
     request_id, stream = _stream(client)
     usage = list(stream)[-1].usage
-    record = _record(gateway, request_id, 1)
+    record = recorded_call(gateway, request_id, 1)
     assert record["usage_estimated"] is False
     assert record["attempt_records"][0]["usage_estimated"] is False
     assert (record["input_tokens"], record["output_tokens"]) == (
@@ -120,7 +100,7 @@ def test_an_attempt_that_failed_before_answering_costs_nothing(client, emulators
     emulators["openai"].inject(status=500)
     request_id, stream = _stream(client)
     list(stream)
-    record = _record(gateway, request_id, 2)
+    record = recorded_call(gateway, request_id, 2)
     failed, answered = record["attempt_records"]
     assert failed["status"] == "error" and failed["usage_estimated"] is False
     assert (failed["input_tokens"], failed["output_tokens"], float(failed["cost_usd"])) == (0, 0, 0)
@@ -138,5 +118,5 @@ def test_the_summary_counts_estimated_calls(client, emulators, gateway) -> None:
     emulators["openai"].inject(cut_after_chunks=4)
     request_id, stream = _stream(client)
     list(stream)
-    _record(gateway, request_id, 2)
+    recorded_call(gateway, request_id, 2)
     assert estimated_calls() == before + 1
