@@ -42,6 +42,9 @@ from polyroute.gateway.calls import Attempt, CallInfo
 from polyroute.gateway.targets import Target
 from polyroute.routing.features import estimate_input_tokens
 
+if TYPE_CHECKING:
+    from polyroute.gateway.dispatch import Dispatcher
+
 
 def delta_tokens(text: str) -> int:
     """What streaming ``text`` on most likely cost, in output tokens: one at least (providers
@@ -50,10 +53,6 @@ def delta_tokens(text: str) -> int:
         return 0
     size = len(text) // 4 if text.isascii() else len(text.encode()) // 3
     return size or 1
-
-
-if TYPE_CHECKING:
-    from polyroute.gateway.dispatch import Dispatcher
 
 
 class StreamGuard:
