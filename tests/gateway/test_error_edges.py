@@ -171,7 +171,7 @@ def test_transport_failures(client, emulators, case: str, stream: bool) -> None:
 
 # -- a provider that answers whatever a test scripts ------------------------------------------
 
-SHAPES = {  # one provider per key shape that _SECRET claims (wire/openai/errors.py:56)
+SHAPES = {  # one provider per key shape that _SECRET claims (wire/redaction.py)
     "proj": "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb3dEf6h",
     "ant": "sk-ant-api03-Zx9yW8vU7tS6rQ5pO4nM3lK2jI1hG0fE-dC_bA987654",
     "groq": "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",

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from polyroute.errors import InvalidRequest, ModelNotFound, UpstreamError, UpstreamKind
-from polyroute.wire.openai import decode_error, encode_error, retry_after
+from polyroute.wire.openai import decode_error, decode_stream_error, encode_error, retry_after
 
 K = UpstreamKind
 
@@ -90,6 +90,19 @@ def test_secrets_never_reach_the_message() -> None:
     assert "sk-proj" not in err.message and "[redacted]" in err.message
     err = decode_error(400, b'{"error":"bad header Bearer gsk_abcdefghijkl"}', "groq", {})
     assert "gsk_" not in err.message
+
+
+def test_secrets_never_reach_a_stream_errors_code_or_param() -> None:
+    # An in-stream error object is decoded as carefully as an HTTP error body.
+    error = {
+        "code": "key sk-proj-abc123456789XYZ revoked",
+        "param": "xai-abcdefghijkl",
+        "message": "Incorrect API key sk-proj-abc123456789XYZ " + "w" * 5000,
+    }
+    err = decode_stream_error(error, "openrouter")
+    assert err.code == "key [redacted] revoked" and err.param == "[redacted]"
+    assert err.message.startswith("openrouter: Incorrect API key [redacted] www")
+    assert len(err.message) < 1100 and err.message.endswith("…")
 
 
 def test_retry_after_variants() -> None:

@@ -16,7 +16,6 @@ classifies it by HTTP status and structured code, never by searching message tex
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any
 import orjson
 
 from polyroute.errors import OPERATOR_KINDS, PolyrouteError, UpstreamError, UpstreamKind
+from polyroute.wire.redaction import provider_message, redact
 
 _STATUS_KINDS: dict[int, UpstreamKind] = {
     401: UpstreamKind.AUTHENTICATION,
@@ -60,15 +60,6 @@ _OPERATOR_ERRORS: dict[UpstreamKind, tuple[str, str]] = {
     ),
     UpstreamKind.PERMISSION: ("upstream_permission_error", "provider_permission_denied"),
 }
-
-_SECRET = re.compile(
-    r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-*.]{6,}"
-    r"|\b(?:gsk|csk|xai|sk_or)[_-][A-Za-z0-9_\-*.]{6,}"
-    r"|\bAIza[0-9A-Za-z_\-]{10,}"
-    r"|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=\-*]+",
-    re.IGNORECASE,
-)
-_MAX_MESSAGE = 1000
 
 
 def encode_error(err: PolyrouteError) -> dict[str, Any]:
@@ -106,11 +97,11 @@ def decode_error(
         client_status = status
     return UpstreamError(
         kind=kind,
-        message=f"{provider}: {_clean(fields.message) or _status_text(status)}",
+        message=provider_message(provider, fields.message, _status_text(status)),
         provider=provider,
         status=client_status,
-        code=_redact(fields.code),
-        param=_redact(fields.param),
+        code=redact(fields.code),
+        param=redact(fields.param),
         provider_type=fields.type,
         retry_after=hint if (hint := retry_after(headers)) is not None else fields.retry_delay,
     )
@@ -124,11 +115,11 @@ def decode_stream_error(error: object, provider: str) -> UpstreamError:
     kind = _kind(status, fields) if status else UpstreamKind.STREAM_BROKEN
     return UpstreamError(
         kind=kind,
-        message=f"{provider}: {_clean(fields.message) or 'the stream failed'}",
+        message=provider_message(provider, fields.message, "the stream failed"),
         provider=provider,
         status=502 if status is None or kind in OPERATOR_KINDS else status,
-        code=fields.code,
-        param=fields.param,
+        code=redact(fields.code),
+        param=redact(fields.param),
         provider_type=fields.type,
     )
 
@@ -259,17 +250,6 @@ def _plain_text(body: bytes) -> str | None:
     if not text or text.startswith("<"):  # an HTML error page says nothing useful
         return None
     return text.splitlines()[0][:200]
-
-
-def _redact(value: str | None) -> str | None:
-    return value if value is None else _SECRET.sub("[redacted]", value)
-
-
-def _clean(message: str | None) -> str | None:
-    if not message:
-        return None
-    message = _SECRET.sub("[redacted]", message)
-    return message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE] + "…"
 
 
 def _status_text(status: int) -> str:
