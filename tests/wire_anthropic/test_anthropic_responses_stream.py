@@ -158,6 +158,19 @@ def test_decoder_error_event_is_overloaded() -> None:
     assert failure.error.kind is UpstreamKind.OVERLOADED and failure.error.status == 529
 
 
+def test_decoder_error_event_message_is_redacted_and_capped() -> None:
+    # An in-stream error is shown to the client and logged just as an HTTP error body is.
+    message = "upstream rejected sk-ant-api03-abcdefghijklmnop: " + "y" * 5000
+    decoder = AnthropicStreamDecoder("bedrock")
+    (failure,) = decoder.decode(
+        {"type": "error", "error": {"type": "api_error", "message": message}}
+    )
+    assert isinstance(failure, StreamFailure)
+    assert failure.error.message.startswith("bedrock: upstream rejected [redacted]: yyy")
+    assert "sk-ant" not in failure.error.message
+    assert len(failure.error.message) < 1100 and failure.error.message.endswith("…")
+
+
 @st.composite
 def _canonical_stream(draw: st.DrawFn) -> list[StreamEvent]:
     events: list[StreamEvent] = [StreamStart("msg_" + draw(st.text("abc", max_size=5)), "m", 0)]
@@ -248,3 +261,14 @@ def test_decode_error(status: int, body: Any, kind: UpstreamKind, shown: int) ->
     raw = orjson.dumps({"type": "error", "error": body}) if body else b"<html>"
     err = decode_error(status, raw, "anthropic", {"retry-after": "7"})
     assert (err.kind, err.status, err.retry_after) == (kind, shown, 7.0)
+
+
+def test_decode_error_message_is_redacted_and_capped() -> None:
+    message = "invalid x-api-key sk-ant-api03-abcdefghijklmnop " + "z" * 5000
+    raw = orjson.dumps(
+        {"type": "error", "error": {"type": "authentication_error", "message": message}}
+    )
+    err = decode_error(401, raw, "anthropic", {})
+    assert err.message.startswith("anthropic: invalid x-api-key [redacted] zzz")
+    assert "sk-ant" not in err.message
+    assert len(err.message) < 1100 and err.message.endswith("…")

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from polyroute.errors import OPERATOR_KINDS, PolyrouteError, UpstreamError, UpstreamKind
+from polyroute.wire.redaction import provider_message
 
 TYPE_KINDS: dict[str, UpstreamKind] = {
     "invalid_request_error": UpstreamKind.INVALID_REQUEST,
@@ -56,7 +57,6 @@ _KIND_TYPES: dict[UpstreamKind, str] = {
     UpstreamKind.UNREACHABLE: "api_error",
     UpstreamKind.STREAM_BROKEN: "api_error",
 }
-_MAX_MESSAGE = 1000
 
 
 def error_type(err: PolyrouteError) -> str:
@@ -82,12 +82,9 @@ def decode_error(
     error_obj = _error_object(body)
     kind_name = error_obj.get("type") if isinstance(error_obj.get("type"), str) else None
     kind = TYPE_KINDS.get(kind_name or "") or _status_kind(status)
-    message = error_obj.get("message")
-    if not isinstance(message, str) or not message:
-        message = f"HTTP {status}"
     return UpstreamError(
         kind=kind,
-        message=f"{provider}: {message[:_MAX_MESSAGE]}",
+        message=provider_message(provider, error_obj.get("message"), f"HTTP {status}"),
         provider=provider,
         status=502 if kind in OPERATOR_KINDS or not 400 <= status <= 599 else status,
         provider_type=kind_name,
@@ -101,10 +98,9 @@ def decode_stream_error(data: dict[str, Any], provider: str) -> UpstreamError:
     kind_name = error_obj.get("type") if isinstance(error_obj.get("type"), str) else None
     kind = TYPE_KINDS.get(kind_name or "", UpstreamKind.STREAM_BROKEN)
     status = {v: k for k, v in _STATUS_TYPES.items() if k != 502}.get(kind_name or "", 502)
-    message = error_obj.get("message")
     return UpstreamError(
         kind=kind,
-        message=f"{provider}: {message if isinstance(message, str) else 'the stream failed'}",
+        message=provider_message(provider, error_obj.get("message"), "the stream failed"),
         provider=provider,
         status=502 if kind in OPERATOR_KINDS else status,
         provider_type=kind_name,
