@@ -159,7 +159,7 @@ class UpstreamError(PolyrouteError):
         provider refused the operator's (see ``OPERATOR_KINDS``)."""
         if self.kind not in OPERATOR_KINDS:
             return self.message
-        reason = self.message.removeprefix(f"{self.provider}: ")  # Gemini's has no prefix
+        reason = self.message.removeprefix(f"{self.provider}: ")  # the provider is named once
         return f"{self.provider}: the provider key configured in polyroute was refused: {reason}"
 
     @property

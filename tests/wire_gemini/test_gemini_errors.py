@@ -33,7 +33,12 @@ def _body(code: int, status: str, message: str = "m", details: list | None = Non
 )
 def test_status_table(code: int, status: str, kind: UpstreamKind, shown: int) -> None:
     error = decode_error(code, _body(code, status, "why"), "gemini", {})
-    assert (error.kind, error.status, error.code, error.message) == (kind, shown, status, "why")
+    assert (error.kind, error.status, error.code, error.message) == (
+        kind,
+        shown,
+        status,
+        "gemini: why",
+    )
 
 
 def test_invalid_api_key_is_authentication() -> None:
@@ -53,6 +58,16 @@ def test_invalid_api_key_is_authentication() -> None:
         "API_KEY_INVALID",
     )
     assert error.failover
+
+
+def test_message_is_prefixed_redacted_and_capped() -> None:
+    # Google echoes the key it was sent in some 400s; any key, not only the configured one,
+    # must stay out of the client's envelope and the logs, as the other decoders ensure.
+    message = "API key not valid: AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv. " + "x" * 5000
+    error = decode_error(400, _body(400, "INVALID_ARGUMENT", message), "vertex", {})
+    assert error.message.startswith("vertex: API key not valid: [redacted]. xxx")
+    assert "AIza" not in error.message
+    assert len(error.message) < 1100 and error.message.endswith("…")
 
 
 @pytest.mark.parametrize(("delay", "seconds"), [("30s", 30.0), ("1.5s", 1.5), ("0s", 0.0)])

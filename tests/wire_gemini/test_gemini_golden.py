@@ -169,6 +169,6 @@ def test_recorded_errors(cassette: Any, name: str, method: str) -> None:
     error = decode_error(response["status"]["code"], response["parsed_body"], "gemini", {})
     assert error.kind is UpstreamKind.NOT_FOUND
     assert (error.status, error.code, error.provider) == (404, "NOT_FOUND", "gemini")
-    assert error.message.startswith("models/nonexistent-model is not found")
+    assert error.message.startswith("gemini: models/nonexistent-model is not found")
     assert method in error.message
     assert error.failover and not error.retryable

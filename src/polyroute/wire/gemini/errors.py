@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from polyroute.errors import OPERATOR_KINDS, UpstreamError, UpstreamKind
+from polyroute.wire.redaction import provider_message, redact
 
 _STATUS_KINDS: dict[str, UpstreamKind] = {
     "INVALID_ARGUMENT": UpstreamKind.INVALID_REQUEST,
@@ -62,9 +63,9 @@ def decode_error(
     status: int, body: bytes | Mapping[str, Any], provider: str, headers: Mapping[str, str]
 ) -> UpstreamError:
     error = _error_object(body)
-    message = error.get("message")
     google_status = error.get("status") if isinstance(error.get("status"), str) else None
     reason = _detail(error, _ERROR_INFO, "reason")
+    reason = reason if isinstance(reason, str) else None
     kind = (
         _REASON_KINDS.get(reason or "")
         or _STATUS_KINDS.get(google_status or "")
@@ -73,10 +74,10 @@ def decode_error(
     )
     return UpstreamError(
         kind,
-        message if isinstance(message, str) and message else f"{provider}: HTTP {status}",
+        provider_message(provider, error.get("message"), f"HTTP {status}"),
         provider,
         502 if kind in OPERATOR_KINDS else status,
-        code=reason or google_status,
+        code=redact(reason or google_status),
         retry_after=_retry_after(error, headers) if kind is UpstreamKind.RATE_LIMITED else None,
     )
 
