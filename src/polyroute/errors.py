@@ -113,12 +113,13 @@ OPERATOR_KINDS = frozenset({UpstreamKind.AUTHENTICATION, UpstreamKind.PERMISSION
 invalid), not the caller's: shown as a 502 in the gateway's own words, because a client reads
 a provider's ``invalid_api_key`` or ``authentication_error`` as its own key failing."""
 
-# The error ``type`` an OpenAI-dialect client sees for each kind when the provider named none
-# (the OpenAI codec names the operator kinds itself, whatever the provider said).
+# The error ``type`` an OpenAI-dialect client sees for each kind when the provider named none.
+# The OpenAI codec names the operator kinds itself, whatever the provider said; their entries
+# here are the same names, so that ``type`` never says "permission_error" (the client's own).
 _OPENAI_TYPES = {
     UpstreamKind.INVALID_REQUEST: "invalid_request_error",
     UpstreamKind.AUTHENTICATION: "upstream_authentication_error",
-    UpstreamKind.PERMISSION: "permission_error",
+    UpstreamKind.PERMISSION: "upstream_permission_error",
     UpstreamKind.NOT_FOUND: "invalid_request_error",
     UpstreamKind.RATE_LIMITED: "rate_limit_error",
     UpstreamKind.OVERLOADED: "overloaded_error",

@@ -38,10 +38,10 @@ OPENAI = BY_NAME["openai"].chat
 STATUSES = (400, 401, 403, 404, 408, 413, 422, 429, 500, 502, 503, 504)
 RETRIED = {500, 502, 503}  # once more on the same target (retries.per_target: 1)
 KIND_TYPES = {  # the gateway's type for a status when the provider's body names none
-    400: "invalid_request_error", 401: "upstream_authentication_error", 403: "permission_error",
-    404: "invalid_request_error", 408: "timeout_error", 413: "invalid_request_error",
-    422: "invalid_request_error", 429: "rate_limit_error", 500: "api_error", 502: "api_error",
-    503: "overloaded_error", 504: "timeout_error",
+    # (401 and 403 are the operator's key: see OPERATOR below)
+    400: "invalid_request_error", 404: "invalid_request_error", 408: "timeout_error",
+    413: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error",
+    500: "api_error", 502: "api_error", 503: "overloaded_error", 504: "timeout_error",
 }  # fmt: skip
 XAI_CODES = {  # xAI's body: {"code": "<status text>", "error": "<message>"}
     400: "Client specified an invalid argument", 401: "Unauthenticated",

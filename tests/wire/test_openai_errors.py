@@ -105,6 +105,13 @@ def test_secrets_never_reach_a_stream_errors_code_or_param() -> None:
     assert len(err.message) < 1100 and err.message.endswith("…")
 
 
+def test_operator_kinds_type_is_the_gateways_own() -> None:
+    # With no type from the provider, ``type`` is what the OpenAI envelope shows the client.
+    for kind in (K.AUTHENTICATION, K.PERMISSION):
+        err = UpstreamError(kind, "p: refused", "p", status=502)
+        assert err.type == encode_error(err)["error"]["type"]
+
+
 def test_retry_after_variants() -> None:
     assert retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
     assert retry_after({"Retry-After": "12"}) == 12.0
