@@ -45,8 +45,10 @@ def test_alt_sse_stream(cassette: Any, sse: Any) -> None:
     assert "\r\n\r\n" in body and "[DONE]" not in body
     events, decoder = _stream(sse(body))
     assert decoder.finished
+    start = events[0]
+    assert isinstance(start, StreamStart) and start.created > 0  # stamped on arrival
     assert events == [
-        StreamStart("w1peaMz6INOvnvgPgYfPiQY", "gemini-2.0-flash-exp", 0),
+        StreamStart("w1peaMz6INOvnvgPgYfPiQY", "gemini-2.0-flash-exp", start.created),
         TextDelta("The"),
         TextDelta(" capital of France"),
         TextDelta(" is Paris.\n"),

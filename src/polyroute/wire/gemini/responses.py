@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any, Literal
 
 import orjson
@@ -170,7 +171,7 @@ def decode_generate_response(body: dict[str, Any], provider: str = "gemini") -> 
     return ChatResponse(
         id=response_id,
         model=body.get("modelVersion") or "",
-        created=0,
+        created=int(time.time()),  # Gemini sends none; OpenAI clients read it as a Unix time
         choices=choices,
         usage=decode_usage(meta) if isinstance(meta, dict) else None,
     )

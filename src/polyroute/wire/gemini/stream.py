@@ -20,6 +20,7 @@ candidate that started also finished, i.e. whether the body was whole.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from polyroute.canonical import (
@@ -71,7 +72,9 @@ class GeminiStreamDecoder:
         if not self._started:
             self._started = True
             self._response_id = chunk.get("responseId") or ""
-            events.append(StreamStart(self._response_id, chunk.get("modelVersion") or "", 0))
+            model = chunk.get("modelVersion") or ""
+            # Gemini sends no creation time; OpenAI clients read ``created`` as one.
+            events.append(StreamStart(self._response_id, model, int(time.time())))
         for position, candidate in enumerate(chunk.get("candidates") or []):
             if isinstance(candidate, dict):
                 events.extend(self._candidate(candidate, position))
