@@ -150,6 +150,25 @@ def test_upstream_error_reaches_client_as_its_own_class(
     assert emulators[target.provider].received(target.path), "the provider was asked"
 
 
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.key)
+def test_a_retry_after_that_is_no_number_is_ignored(
+    openai_client: openai.OpenAI,
+    anthropic_client: anthropic.Anthropic,
+    emulators: dict[str, EmulatorServer],
+    client: str,
+    target: Target,
+) -> None:
+    """``Retry-After: inf`` (as a misbehaving proxy may send) is no hint: the caller gets the
+    provider's 429 in its envelope, without the header, not a plain-text 500."""
+    emulators[target.provider].inject(status=429, retry_after=float("inf"))
+    limited = openai.RateLimitError if client == "openai" else anthropic.RateLimitError
+    with pytest.raises(limited) as info:
+        _call(openai_client, anthropic_client, client, target, False)
+    assert "retry-after" not in info.value.response.headers
+    assert info.value.response.json()["error"]["message"]
+
+
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.key)
 @pytest.mark.parametrize("client", CLIENTS)
 def test_retry_after_is_passed_on(

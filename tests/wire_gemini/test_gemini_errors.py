@@ -95,6 +95,6 @@ def test_non_json_body(status: int, kind: UpstreamKind) -> None:
     assert (error.kind, error.status, error.message) == (kind, status, f"gemini: HTTP {status}")
 
 
-@pytest.mark.parametrize("value", ["30", "abc s", "-1s", None, 5])
+@pytest.mark.parametrize("value", ["30", "abc s", "-1s", "infs", "nans", None, 5])
 def test_bad_durations(value: object) -> None:
     assert parse_duration(value) is None

@@ -16,6 +16,7 @@ import orjson
 
 from polyroute.errors import OPERATOR_KINDS, PolyrouteError, UpstreamError, UpstreamKind
 from polyroute.wire.redaction import provider_message
+from polyroute.wire.retry_after import retry_after
 
 TYPE_KINDS: dict[str, UpstreamKind] = {
     "invalid_request_error": UpstreamKind.INVALID_REQUEST,
@@ -88,7 +89,7 @@ def decode_error(
         provider=provider,
         status=502 if kind in OPERATOR_KINDS or not 400 <= status <= 599 else status,
         provider_type=kind_name,
-        retry_after=_retry_after(headers),
+        retry_after=retry_after(headers),
     )
 
 
@@ -126,13 +127,3 @@ def _status_kind(status: int) -> UpstreamKind:
     if status == 408:
         return UpstreamKind.TIMEOUT
     return UpstreamKind.INVALID_REQUEST if 400 <= status < 500 else UpstreamKind.SERVER
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

@@ -17,6 +17,7 @@ stays ``INVALID_REQUEST`` rather than ``CONTEXT_LENGTH``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ import orjson
 
 from polyroute.errors import OPERATOR_KINDS, UpstreamError, UpstreamKind
 from polyroute.wire.redaction import provider_message, redact
+from polyroute.wire.retry_after import retry_after
 
 _STATUS_KINDS: dict[str, UpstreamKind] = {
     "INVALID_ARGUMENT": UpstreamKind.INVALID_REQUEST,
@@ -110,15 +112,11 @@ def parse_duration(value: object) -> float | None:
         seconds = float(value[:-1])
     except ValueError:
         return None
-    return seconds if seconds >= 0 else None
+    return seconds if 0 <= seconds < math.inf else None  # "infs" and "nans" are no delay
 
 
 def _retry_after(error: dict[str, Any], headers: Mapping[str, str]) -> float | None:
     delay = parse_duration(_detail(error, _RETRY_INFO, "retryDelay"))
     if delay is not None:
         return delay
-    header = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return float(header) if header else None
-    except ValueError:
-        return None
+    return retry_after(headers)

@@ -15,11 +15,8 @@ classifies it by HTTP status and structured code, never by searching message tex
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -27,6 +24,7 @@ import orjson
 
 from polyroute.errors import OPERATOR_KINDS, PolyrouteError, UpstreamError, UpstreamKind
 from polyroute.wire.redaction import provider_message, redact
+from polyroute.wire.retry_after import retry_after
 
 _STATUS_KINDS: dict[int, UpstreamKind] = {
     401: UpstreamKind.AUTHENTICATION,
@@ -257,42 +255,3 @@ def _status_text(status: int) -> str:
         return f"HTTP {status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"HTTP {status}"
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is not None:
-        return value
-    for key, item in headers.items():
-        if key.lower() == name:
-            return item
-    return None
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait, from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
-    ms = _seconds(_header(headers, "retry-after-ms"))
-    if ms is not None:
-        return ms / 1000
-    value = _header(headers, "retry-after")
-    if value is None:
-        return None
-    seconds = _seconds(value)
-    if seconds is not None:
-        return seconds
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _seconds(value: str | None) -> float | None:
-    """A non-negative number of the header, or None ("inf" and "nan" are no hint at all)."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return max(0.0, number) if math.isfinite(number) else None
