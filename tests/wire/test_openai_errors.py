@@ -137,3 +137,11 @@ def test_encode_error_has_all_four_keys() -> None:
     assert encode_error(upstream) == {
         "error": {"message": "openai: boom", "type": "api_error", "param": None, "code": None}
     }
+
+
+def test_a_key_in_the_providers_error_type_is_redacted() -> None:
+    body = b'{"error":{"message":"no","type":"bad key sk-proj-abcdefghijklmnop1234","code":null}}'
+    error = decode_error(400, body, "openai", {})
+    assert error.provider_type == "bad key [redacted]"
+    in_stream = decode_stream_error({"message": "no", "type": "sk-proj-abcdefghijklmnop1234"}, "p")
+    assert in_stream.provider_type == "[redacted]"

@@ -272,3 +272,8 @@ def test_decode_error_message_is_redacted_and_capped() -> None:
     assert err.message.startswith("anthropic: invalid x-api-key [redacted] zzz")
     assert "sk-ant" not in err.message
     assert len(err.message) < 1100 and err.message.endswith("…")
+
+
+def test_a_key_in_an_error_type_is_redacted() -> None:
+    body = b'{"type":"error","error":{"type":"sk-ant-api03-abcdefghijklmnop","message":"no"}}'
+    assert decode_error(400, body, "a", {}).provider_type == "[redacted]"

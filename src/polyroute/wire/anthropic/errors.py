@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from polyroute.errors import OPERATOR_KINDS, PolyrouteError, UpstreamError, UpstreamKind
-from polyroute.wire.redaction import provider_message
+from polyroute.wire.redaction import provider_message, redact
 from polyroute.wire.retry_after import retry_after
 
 TYPE_KINDS: dict[str, UpstreamKind] = {
@@ -88,7 +88,7 @@ def decode_error(
         message=provider_message(provider, error_obj.get("message"), f"HTTP {status}"),
         provider=provider,
         status=502 if kind in OPERATOR_KINDS or not 400 <= status <= 599 else status,
-        provider_type=kind_name,
+        provider_type=redact(kind_name),
         retry_after=retry_after(headers),
     )
 
@@ -104,7 +104,7 @@ def decode_stream_error(data: dict[str, Any], provider: str) -> UpstreamError:
         message=provider_message(provider, error_obj.get("message"), "the stream failed"),
         provider=provider,
         status=502 if kind in OPERATOR_KINDS else status,
-        provider_type=kind_name,
+        provider_type=redact(kind_name),
     )
 
 

@@ -100,7 +100,7 @@ def decode_error(
         status=client_status,
         code=redact(fields.code),
         param=redact(fields.param),
-        provider_type=fields.type,
+        provider_type=redact(fields.type),
         retry_after=hint if (hint := retry_after(headers)) is not None else fields.retry_delay,
     )
 
@@ -118,7 +118,7 @@ def decode_stream_error(error: object, provider: str) -> UpstreamError:
         status=502 if status is None or kind in OPERATOR_KINDS else status,
         code=redact(fields.code),
         param=redact(fields.param),
-        provider_type=fields.type,
+        provider_type=redact(fields.type),
     )
 
 
