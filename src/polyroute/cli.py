@@ -37,6 +37,7 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from polyroute.app import create_app
     from polyroute.catalog import CatalogError
+    from polyroute.ledger.database import SchemaTooNew, check_schema
     from polyroute.server import serve
 
     try:
@@ -44,6 +45,11 @@ def _serve(args: argparse.Namespace) -> int:
         app = create_app(settings)
     except (ConfigError, CatalogError) as exc:
         print(f"polyroute: configuration error\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        check_schema(settings.database_url)  # before serving: a plain reason, not a traceback
+    except SchemaTooNew as exc:
+        print(f"polyroute: {exc}", file=sys.stderr)
         return 2
     if settings.master_key is None and not _is_loopback(args.host):
         print(
@@ -69,6 +75,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _usage(args: argparse.Namespace) -> int:
     from polyroute.ledger import CallFilter
+    from polyroute.ledger.database import SchemaTooNew
     from polyroute.ledger.report import parse_group_by, parse_time, usage_report
 
     try:
@@ -84,7 +91,11 @@ def _usage(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"polyroute usage: {exc}", file=sys.stderr)
         return 2
-    usage_report(settings.database_url, group_by, where, csv=args.csv)
+    try:
+        usage_report(settings.database_url, group_by, where, csv=args.csv)
+    except SchemaTooNew as exc:
+        print(f"polyroute usage: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlalchemy import inspect
 
+from polyroute.cli import main
 from polyroute.ledger import create_ledger_engine, migrate
-from polyroute.ledger.database import VERSION_TABLE, current_revision, engine_url
+from polyroute.ledger.database import (
+    VERSION_TABLE,
+    SchemaTooNew,
+    check_schema,
+    current_revision,
+    engine_url,
+)
 
 
 def test_upgrade_from_empty_creates_tables_and_indexes(database_url: str) -> None:
@@ -117,3 +127,44 @@ def test_migrations_create_exactly_the_schema_the_code_uses(database_url: str) -
         assert differences == []
     finally:
         engine.dispose()
+
+
+def _from_a_newer_polyroute(database_url: str) -> None:
+    engine = create_ledger_engine(database_url)
+    try:
+        migrate(engine)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"UPDATE {VERSION_TABLE} SET version_num = '0099'")
+    finally:
+        engine.dispose()
+
+
+def test_a_database_a_newer_polyroute_migrated_is_refused_plainly(database_url: str) -> None:
+    _from_a_newer_polyroute(database_url)
+    engine = create_ledger_engine(database_url)
+    try:
+        with pytest.raises(SchemaTooNew, match="at schema revision 0099, which this polyroute"):
+            migrate(engine)
+        assert current_revision(engine) == "0099"  # and left as it was
+    finally:
+        engine.dispose()
+    with pytest.raises(SchemaTooNew):
+        check_schema(database_url)
+
+
+def test_serve_and_usage_say_why_they_refuse_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    _from_a_newer_polyroute(url)
+    config = tmp_path / "polyroute.yaml"
+    config.write_text(f"database_url: {url}\n")
+    assert main(["serve", "--config", str(config), "--port", "0"]) == 2
+    assert main(["usage", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("a newer polyroute migrated it") == 2
+    assert "Traceback" not in err
+
+
+def test_an_unreachable_database_is_left_to_the_ledger_to_report() -> None:
+    check_schema("postgresql://nobody@127.0.0.1:1/none")  # no error from the check itself

@@ -4,7 +4,8 @@
 ``synchronous=NORMAL``: a committed batch survives a process crash, and at worst the last
 commits are lost on power failure) or ``postgresql://user@host/db`` (driven by psycopg 3).
 Migrations ship inside the package and run at startup; on PostgreSQL an advisory lock lets
-several replicas start at once.
+several replicas start at once. A database a newer polyroute has migrated is refused with a
+plain reason (``SchemaTooNew``) rather than Alembic's "can't locate revision".
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 VERSION_TABLE = "ledger_alembic_version"
@@ -30,6 +34,10 @@ def engine_url(database_url: str) -> URL:
     """The config's URL with a driver chosen: psycopg 3 for PostgreSQL, pysqlite for SQLite."""
     url = make_url(database_url)
     return url.set(drivername=_DRIVERS.get(url.drivername, url.drivername))
+
+
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer polyroute than this one."""
 
 
 def create_ledger_engine(database_url: str) -> Engine:
@@ -71,12 +79,38 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
         config.attributes["connection"] = connection
+        _refuse_a_newer_schema(connection, config)
         command.upgrade(config, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+def check_schema(database_url: str) -> None:
+    """Raise ``SchemaTooNew`` if ``database_url`` was migrated by a newer polyroute. A database
+    it cannot reach is left for opening the ledger to report, as it always has."""
+    engine = create_ledger_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            _refuse_a_newer_schema(connection, alembic_config())
+    except DBAPIError:
+        return
+    finally:
+        engine.dispose()
 
+
+def _refuse_a_newer_schema(connection: Connection, config: Config) -> None:
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    current = context.get_current_revision()
+    scripts = ScriptDirectory.from_config(config)
+    if current is None or current in {script.revision for script in scripts.walk_revisions()}:
+        return
+    head = scripts.get_current_head()
+    raise SchemaTooNew(
+        f"the ledger database is at schema revision {current}, which this polyroute (schema "
+        f"{head}) does not know: a newer polyroute migrated it. Run that version, or restore "
+        "the database from before that upgrade."
+    )
+
+
+def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()
