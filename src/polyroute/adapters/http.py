@@ -170,8 +170,8 @@ class Upstream:
     decode_error: ErrorDecoder
     secrets: tuple[str, ...] = field(init=False, repr=False, default=())
     """The key(s) in ``headers``: never repeated in an error, whatever their shape."""
-
     stream_headers: dict[str, str] = field(init=False, repr=False, default_factory=dict)
+    """``headers`` as the stream client takes them (``headers`` becomes rnet's own map)."""
 
     def __post_init__(self) -> None:
         headers = dict(self.headers)
