@@ -1,15 +1,21 @@
-"""A stream that ends before its provider reports usage was still billed.
+"""A call that ends before its provider reports usage was still billed.
 
-The provider read the prompt and generated at least what reached the client: the ledger
-records an estimate of that, flagged ``usage_estimated``, instead of 0 tokens and $0.
+A stream cut, stalled or left by its client: the provider read the prompt and generated at
+least what reached the client. An answer whose client hung up before it came: the provider
+had the prompt. The ledger records an estimate of that, flagged ``usage_estimated``, instead
+of 0 tokens and $0.
 """
 
 from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import openai
 import pytest
 
+from polyroute.server import BackgroundServer
 from tests.fallback.conftest import MASTER_KEY, hits, recorded_call
 
 ASK = [{"role": "user", "content": "Tell me about fallbacks in three sentences."}]
@@ -120,3 +126,49 @@ def test_the_summary_counts_estimated_calls(client, emulators, gateway) -> None:
     list(stream)
     recorded_call(gateway, request_id, 2)
     assert estimated_calls() == before + 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/chat/completions", {"model": "openai/gpt-4o-mini", "messages": ASK}),
+        ("/v1/embeddings", {"model": "openai/text-embedding-3-small", "input": ASK[0]["content"]}),
+    ],
+)
+def test_an_answer_its_client_hung_up_on_records_the_prompt(
+    emulators, gateway, path: str, body: dict
+) -> None:
+    """Not waiting for an answer must not make its prompt free: that would let a caller spend
+    the team's input tokens outside its budget."""
+    since = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    emulators["openai"].inject(latency_ms=2000)
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{gateway.base_url}{path}", json=body, headers=headers, timeout=0.4)
+    record = recorded_call(gateway, _disconnected_call(gateway, since), 1)
+    (attempt,) = record["attempt_records"]
+    assert record["status"] == attempt["status"] == "client_disconnected"
+    assert record["stream"] is False
+    assert attempt["usage_estimated"] is record["usage_estimated"] is True
+    # The prompt is a dozen tokens at most; what was generated is unknown and not guessed.
+    assert 5 <= attempt["input_tokens"] <= 30 and attempt["output_tokens"] == 0
+    assert float(attempt["cost_usd"]) > 0
+    assert float(record["cost_usd"]) == pytest.approx(float(attempt["cost_usd"]))
+
+
+def _disconnected_call(gateway: BackgroundServer, since: str) -> str:
+    """The id of the one answer (not a stream) recorded as ``client_disconnected`` since
+    ``since``."""
+    params = {"status": "client_disconnected", "start": since}
+    with httpx.Client(
+        base_url=gateway.base_url, headers={"Authorization": f"Bearer {MASTER_KEY}"}
+    ) as http:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            calls = http.get("/v1/usage/calls", params=params).json()["data"]
+            calls = [c for c in calls if not c["stream"]]  # an earlier test's stream may be there
+            if calls:
+                (call,) = calls
+                return str(call["request_id"])
+            time.sleep(0.05)
+    raise AssertionError("no call was recorded as client_disconnected")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from routing_helpers import CATALOG, chat, names, t
 
-from polyroute.canonical import ChatRequest, FimRequest, Message, TextPart, ToolChoice
+from polyroute.canonical import (
+    ChatRequest,
+    EmbeddingRequest,
+    FimRequest,
+    Message,
+    TextPart,
+    ToolChoice,
+)
 from polyroute.routing import estimate_input_tokens, extract_features, screen
 from polyroute.routing.features import DEFAULT_OUTPUT_TOKENS, IMAGE_TOKENS
 
@@ -95,3 +102,9 @@ def test_screen_max_output_tools_schema_prefill_fim() -> None:
     assert reasons(prefill, "openai/gpt-4o", "anthropic/claude-haiku-4-5") == ["no prefill"]
     fim = FimRequest(model="x", prompt="def f(")
     assert reasons(fim, "mistral/codestral-latest", "mistral/mistral-large-latest") == ["no fim"]
+
+
+def test_token_estimate_of_embedding_inputs() -> None:
+    texts = EmbeddingRequest(model="m", inputs=["a" * 400, "b" * 40])
+    assert estimate_input_tokens(texts) == 100 + 10
+    assert estimate_input_tokens(EmbeddingRequest(model="m", inputs=[[1, 2, 3], [4]])) == 4

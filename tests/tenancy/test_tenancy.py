@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import httpx
 import openai
@@ -167,20 +168,26 @@ def test_budget_holds_under_concurrency_and_refuses_before_any_provider_call(
     assert admitted >= 3
 
 
-def test_a_stream_the_client_left_is_charged_to_its_budget(
-    app, gateway, admin, emulators, monkeypatch
-) -> None:
-    """The provider billed what it streamed before the client hung up: the key's budget is
-    charged the same estimate the ledger records, not nothing."""
+@pytest.fixture
+def settled(app, monkeypatch) -> list[tuple[Decimal, int]]:  # type: ignore[no-untyped-def]
+    """What each call's budgets are settled at: ``(usd, tokens)``, in order."""
     gatekeeper = app.state.gateway.dispatcher._gatekeeper
-    settled = []
+    seen: list[tuple[Decimal, int]] = []
     original = gatekeeper.settle
 
     async def settle(admission, actual_usd, actual_tokens):  # type: ignore[no-untyped-def]
-        settled.append((actual_usd, actual_tokens))
+        seen.append((actual_usd, actual_tokens))
         await original(admission, actual_usd, actual_tokens)
 
     monkeypatch.setattr(gatekeeper, "settle", settle)
+    return seen
+
+
+def test_a_stream_the_client_left_is_charged_to_its_budget(
+    gateway, admin, emulators, settled
+) -> None:
+    """The provider billed what it streamed before the client hung up: the key's budget is
+    charged the same estimate the ledger records, not nothing."""
     key = _new_key(admin, budget_total_usd="1")
     emulators["openai"].inject(chunk_delay_ms=100)
     body = {"model": OPENAI, "messages": ASK, "stream": True}
@@ -207,6 +214,26 @@ def test_a_stream_the_client_left_is_charged_to_its_budget(
     assert record["usage_estimated"] is True and record["status"] == "client_disconnected"
     assert float(record["cost_usd"]) == pytest.approx(float(usd))
     assert record["input_tokens"] + record["output_tokens"] == tokens
+
+
+def test_an_answer_the_client_did_not_wait_for_is_charged_to_its_budget(
+    gateway, admin, emulators, settled
+) -> None:
+    """Hanging up before the answer comes does not make the prompt free of the budget."""
+    key = _new_key(admin, budget_total_usd="1")
+    emulators["openai"].inject(latency_ms=2000)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{gateway.base_url}/v1/chat/completions",
+            json={"model": OPENAI, "messages": ASK},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=0.4,
+        )
+    deadline = time.monotonic() + 5
+    while not settled and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ((usd, tokens),) = settled
+    assert usd > 0 and tokens > 0
 
 
 def test_rpm_limit(gateway, admin) -> None:

@@ -61,7 +61,8 @@ class Attempt:
     sent_tokens: int = 0
     """Output tokens (estimated locally) this attempt streamed on to the client."""
     usage_estimated: bool = False
-    """``usage`` is the gateway's estimate: the stream ended before the provider reported it."""
+    """``usage`` is the gateway's estimate: the call ended before the provider reported it
+    (a stream cut, stalled or left by its client; an answer its client did not wait for)."""
     _priced: tuple[Usage | None, Cost] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -69,6 +70,11 @@ class Attempt:
     @property
     def status(self) -> str:
         return "ok" if self.error is None else self.error.kind.value
+
+    def estimate_usage(self, input_tokens: int, output_tokens: int) -> None:
+        """Usage the provider billed but never reported, estimated locally and flagged."""
+        self.usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens)
+        self.usage_estimated = True
 
     def cost(self, price: Callable[[Target, Usage], Cost]) -> Cost:
         """What the attempt cost at ``price``, computed once for the usage it reported.

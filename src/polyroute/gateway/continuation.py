@@ -34,7 +34,6 @@ from polyroute.canonical import (
     TextPart,
     ToolCallDelta,
     ToolCallStart,
-    Usage,
     UsageReport,
 )
 from polyroute.errors import UpstreamError
@@ -92,7 +91,7 @@ class StreamGuard:
                 if failure is None:
                     self._dispatcher.succeeded(attempt)
                     return
-                await _close(events)
+                await close_stream(events)
                 self._dispatcher.failed(info, attempt, failure.error)
                 resumed = await self._resume(failure.error)
                 if resumed is None:
@@ -105,7 +104,7 @@ class StreamGuard:
             info.client_disconnected = attempt.ended is None
             raise
         finally:
-            await _close(events)
+            await close_stream(events)
             self._estimate_unreported()
             await self._dispatcher.finish(info)
 
@@ -135,10 +134,7 @@ class StreamGuard:
             if attempt.usage is not None or attempt.first_event is None:
                 continue
             request = next((r for a, r in self._continuations if a is attempt), self._request)
-            attempt.usage = Usage(
-                input_tokens=estimate_input_tokens(request), output_tokens=attempt.sent_tokens
-            )
-            attempt.usage_estimated = True
+            attempt.estimate_usage(estimate_input_tokens(request), attempt.sent_tokens)
 
     def _combined(self, report: UsageReport) -> UsageReport:
         usage = report.usage
@@ -180,7 +176,7 @@ class StreamGuard:
                 if isinstance(first, StreamFailure):
                     raise first.error
             except (StopAsyncIteration, UpstreamError) as exc:
-                await _close(events)
+                await close_stream(events)
                 dispatcher.failed(
                     self._info, attempt, exc if isinstance(exc, UpstreamError) else error
                 )
@@ -196,7 +192,8 @@ class StreamGuard:
         return None
 
 
-async def _close(events: AsyncIterator[StreamEvent]) -> None:
+async def close_stream(events: AsyncIterator[StreamEvent]) -> None:
+    """Close a stream of events (and so its upstream request) if it can be closed."""
     aclose = getattr(events, "aclose", None)
     if aclose is not None:
         await aclose()

@@ -29,13 +29,14 @@ from polyroute.canonical import (
 from polyroute.config import TimeoutConfig
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.gateway.calls import Attempt, CallInfo
-from polyroute.gateway.continuation import StreamGuard
+from polyroute.gateway.continuation import StreamGuard, close_stream
 from polyroute.gateway.pool import ProviderPool
 from polyroute.gateway.retry import RetryPolicy
 from polyroute.gateway.targets import Target, TargetResolver
 from polyroute.limits import Gatekeeper
 from polyroute.limits.estimate import reservation
 from polyroute.routing.decision import RouteDecision
+from polyroute.routing.features import estimate_input_tokens
 from polyroute.routing.router import Router
 
 T = TypeVar("T")
@@ -124,6 +125,8 @@ class Dispatcher:
             return result
         except BaseException as exc:
             info.error = exc
+            if info.client_disconnected:
+                _estimate_abandoned(request, info)
             raise
         finally:
             if record:
@@ -152,7 +155,7 @@ class Dispatcher:
                     async with asyncio.timeout(self._first_event):
                         first = await anext(events)
                 except TimeoutError:
-                    await _close(events)
+                    await close_stream(events)
                     raise UpstreamError(
                         UpstreamKind.TIMEOUT,
                         f"{target.provider}: no first token within {self._first_event:g} s",
@@ -166,10 +169,10 @@ class Dispatcher:
                         target.provider,
                     ) from None
                 except BaseException:
-                    await _close(events)
+                    await close_stream(events)
                     raise
                 if isinstance(first, StreamFailure):
-                    await _close(events)
+                    await close_stream(events)
                     raise first.error
                 attempt.first_event = time.monotonic()
                 return first, events
@@ -300,7 +303,12 @@ class Dispatcher:
         return floor is None or window is None or window > floor
 
 
-async def _close(events: AsyncIterator[StreamEvent]) -> None:
-    aclose = getattr(events, "aclose", None)
-    if aclose is not None:
-        await aclose()
+def _estimate_abandoned(request: AnyRequest, info: CallInfo) -> None:
+    """The client left while an attempt was waiting for its answer (``DisconnectWatch``
+    cancelled it): the provider had the prompt and may well bill it, so the attempt is
+    recorded at its estimated input, flagged, rather than as free. What it had generated is
+    unknown and counted as nothing. Otherwise a caller could spend a provider's input tokens
+    outside its budget by hanging up before every answer."""
+    for attempt in info.attempts:
+        if attempt.ended is None and attempt.usage is None:
+            attempt.estimate_usage(estimate_input_tokens(request), 0)

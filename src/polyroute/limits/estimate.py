@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from polyroute.canonical import ChatRequest, EmbeddingRequest, FimRequest
 from polyroute.catalog import estimate_cost
-from polyroute.routing.features import extract_features, text_tokens
+from polyroute.routing.features import estimate_input_tokens, extract_features
 
 if TYPE_CHECKING:
     from polyroute.gateway.targets import Target
@@ -26,8 +26,7 @@ def reservation(
 ) -> tuple[Decimal, int]:
     """``(worst_case_usd, tokens)`` to pass to ``Gatekeeper.admit``."""
     if isinstance(request, EmbeddingRequest):
-        tokens = (len(i) if isinstance(i, list) else text_tokens(i) for i in request.inputs)
-        input_tokens, output_tokens = sum(tokens), 0
+        input_tokens, output_tokens = estimate_input_tokens(request), 0
     else:
         features = extract_features(request)
         input_tokens, output_tokens = features.input_tokens, features.output_tokens

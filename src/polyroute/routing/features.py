@@ -10,7 +10,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from polyroute.canonical import ChatRequest, FimRequest, ImagePart, Message, TextPart, ToolSpec
+from polyroute.canonical import (
+    ChatRequest,
+    EmbeddingRequest,
+    FimRequest,
+    ImagePart,
+    Message,
+    TextPart,
+    ToolSpec,
+)
 
 DEFAULT_OUTPUT_TOKENS = 512
 """Expected output when the client sets no ``max_tokens``."""
@@ -62,8 +70,10 @@ def _tool_tokens(tool: ToolSpec) -> int:
     return text_tokens(tool.name) + text_tokens(tool.description or "") + text_tokens(schema) + 8
 
 
-def estimate_input_tokens(request: ChatRequest | FimRequest) -> int:
+def estimate_input_tokens(request: ChatRequest | FimRequest | EmbeddingRequest) -> int:
     """A local upper-leaning estimate of the request's input tokens (no tokenizer)."""
+    if isinstance(request, EmbeddingRequest):  # texts, or token ids already
+        return sum(len(i) if isinstance(i, list) else text_tokens(i) for i in request.inputs)
     if isinstance(request, FimRequest):
         return text_tokens(request.prompt) + text_tokens(request.suffix or "") + MESSAGE_OVERHEAD
     total = sum(_message_tokens(m) for m in request.messages)
