@@ -63,7 +63,8 @@ class CallRecord:
     """False when the catalog had no price for the model (``cost_usd`` is then 0)."""
     usage_estimated: bool = False
     """Some attempt's tokens are the gateway's estimate: its stream ended (cut, stalled, the
-    client gone) before the provider reported usage. See ``AttemptRecord.usage_estimated``."""
+    client gone), or its client hung up before the answer came, before the provider reported
+    usage. See ``AttemptRecord.usage_estimated``."""
     latency_ms: int | None = None
     ttft_ms: int | None = None
     """Time to the first byte sent to the client (streams) or to the response."""
@@ -97,7 +98,7 @@ class AttemptRecord:
     priced: bool = True
     usage_estimated: bool = False
     """The tokens are estimated locally (the prompt, and the output that reached the client),
-    the provider having never reported them: it billed at least that much."""
+    the provider having never reported them: it most likely billed that much."""
     latency_ms: int | None = None
     ttft_ms: int | None = None
     stream: bool = False
