@@ -94,6 +94,10 @@ def create_app(settings: Settings) -> Starlette:
         app.state.provider_keys = tenant_keys = ProviderKeyStore(ledger.engine, cipher)
         gatekeeper = Gatekeeper.from_config(settings.limits, settings.redis_url)
         app.state.pool = pool = ProviderPool(settings.providers, settings.timeouts, tenant_keys)
+        # The ledger's flush interval is how long a call's records wait in memory at most.
+        recorder = LedgerRecorder(
+            ledger, router.cost, delay=settings.ledger.flush_interval_ms / 1000
+        )
         app.state.gateway = GatewayState(
             auth=Authenticator(settings.master_key, keys),
             dispatcher=Dispatcher(
@@ -102,7 +106,7 @@ def create_app(settings: Settings) -> Starlette:
                 pool,
                 RetryPolicy(settings.retries),
                 settings.timeouts,
-                recorder=LedgerRecorder(ledger, router.cost),
+                recorder=recorder,
                 gatekeeper=gatekeeper,
             ),
             max_request_bytes=settings.server.max_request_bytes,
@@ -119,6 +123,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await pool.aclose()
             await gatekeeper.aclose()
+            recorder.flush()
             await ledger.aclose()
 
     proxied = {

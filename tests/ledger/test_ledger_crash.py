@@ -1,8 +1,9 @@
 """What a crash can cost, measured with real signals to a process under load.
 
-SIGKILL: every record submitted more than ``CRASH_LOSS_BOUND`` before the kill is in the
-database (the bound is the 20 ms flush interval plus one commit, with slack for a loaded
-machine). SIGTERM: the gateway's lifespan drains the writer, so nothing is lost at all.
+SIGKILL: every record submitted, and every call finished, more than ``CRASH_LOSS_BOUND``
+before the kill is in the database (the bound is the 20 ms flush interval plus one commit,
+with slack for a loaded machine). SIGTERM: the gateway's lifespan drains the recorder and the
+writer, so nothing is lost at all.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from polyroute.ledger import create_ledger_engine
@@ -58,9 +60,14 @@ def _stored(database_url: str) -> set[str]:
         engine.dispose()
 
 
-def test_sigkill_loses_only_the_last_flush_interval(database_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["writer", "recorder"])
+def test_sigkill_loses_only_the_last_flush_interval(
+    database_url: str, tmp_path: Path, mode: str
+) -> None:
+    """``writer``: records submitted to the ledger. ``recorder``: finished calls queued by the
+    gateway's recorder, which makes their records a flush interval later."""
     log = tmp_path / "submitted.log"
-    process = _start("writer", database_url, log)
+    process = _start(mode, database_url, log)
     time.sleep(0.8)  # several flushes under load
     killed_at = time.time()
     os.kill(process.pid, signal.SIGKILL)
@@ -72,7 +79,8 @@ def test_sigkill_loses_only_the_last_flush_interval(database_url: str, tmp_path:
     lost = {rid: killed_at - ts for rid, ts in submitted.items() if rid not in stored}
     oldest = max(lost.values(), default=0.0)
     print(
-        f"SIGKILL: {len(submitted)} submitted, {len(lost)} lost, oldest lost {oldest * 1000:.0f} ms"
+        f"SIGKILL ({mode}): {len(submitted)} submitted, {len(lost)} lost, "
+        f"oldest lost {oldest * 1000:.0f} ms"
     )
     assert oldest <= CRASH_LOSS_BOUND, (
         f"{len(lost)} lost, oldest {oldest * 1000:.0f} ms before kill"

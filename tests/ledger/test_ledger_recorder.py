@@ -3,6 +3,8 @@ each attempt priced by the catalog at its own provider's list price."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,7 +13,7 @@ from polyroute.catalog import Cost, load_catalog
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.gateway.calls import CallInfo
 from polyroute.gateway.targets import Target
-from polyroute.ledger import Ledger, LedgerRecorder, call_records
+from polyroute.ledger import Ledger, LedgerConfig, LedgerRecorder, call_records
 from polyroute.ledger import query as q
 from polyroute.routing.decision import RouteDecision
 
@@ -105,3 +107,48 @@ def test_an_attempt_is_priced_once_per_usage_it_reports() -> None:
     second.usage = Usage(input_tokens=2000, output_tokens=10)  # a stream reported more
     assert second.cost(counting).usd == _cost(MINI, second.usage).usd > header_cost.usd
     assert len(prices) == 3
+
+
+def _call(n: int) -> CallInfo:
+    info = CallInfo(f"req_batch_{n}", received_at=1_740_000_000.0)
+    attempt = info.begin(SMALL, [])
+    attempt.usage = Usage(input_tokens=10, output_tokens=2)
+    attempt.ended = info.ended = attempt.started
+    return info
+
+
+async def test_calls_are_recorded_a_batch_at_a_time_off_the_request_path(
+    database_url: str,
+) -> None:
+    # A writer interval far longer than the test: only the recorder can have it write.
+    ledger = Ledger.open(database_url, LedgerConfig(flush_interval_ms=10_000))
+    try:
+        recorder = LedgerRecorder(ledger, _cost, delay=0.05, batch=1000)
+        for n in range(3):
+            recorder(_call(n))
+        # Nothing is made on the calls' own path...
+        assert ledger.writer.stats.submitted == 0
+        await asyncio.sleep(0.04)
+        assert ledger.writer.stats.submitted == 0
+        # ...then the batch is made and written, without waiting for the writer's interval.
+        deadline = time.monotonic() + 5
+        while q.get_call(ledger.engine, "req_batch_2") is None:
+            assert time.monotonic() < deadline, "the batch was not written"
+            await asyncio.sleep(0.02)
+        assert ledger.writer.stats.submitted == 6  # a call and an attempt each
+    finally:
+        assert ledger.close()
+
+
+async def test_a_full_batch_is_recorded_at_once(ledger: Ledger) -> None:
+    recorder = LedgerRecorder(ledger, _cost, delay=60, batch=3)
+    before = ledger.writer.stats.submitted
+    recorder(_call(10))
+    recorder(_call(11))
+    assert ledger.writer.stats.submitted == before
+    recorder(_call(12))
+    assert ledger.writer.stats.submitted == before + 6
+    recorder(_call(13))  # the next batch waits again
+    assert ledger.writer.stats.submitted == before + 6
+    recorder.flush()  # as the app's shutdown does
+    assert ledger.writer.stats.submitted == before + 8

@@ -4,10 +4,21 @@
 attempt is priced at its own provider's list price from the usage that provider reported,
 and the call's tokens and cost are the sums over its attempts — what the team pays, fallbacks
 and broken streams included.
+
+Records are made off the request's path, a batch at a time: the recorder only queues the
+finished call; ``delay`` later (or at once when ``batch`` calls are waiting), on the event
+loop, it makes the queued calls' records and has the ledger's writer write them straight
+away, so a record still reaches the database within ``delay`` plus one commit. Made one call
+at a time amid each request's own work, records cost the serving core ~16 µs a call more
+than made 20 ms of calls at a time, with the code and data hot (measured with both builds
+side by side on one core, ``benchmarks/ab.py``). On the loop rather than on the writer's
+thread: a batch made there holds the GIL in bursts that a request arriving meanwhile waits
+out, up to the 5 ms switch interval (the c=1 benchmark's p99 rose 0.6-0.9 ms).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,12 +42,42 @@ CostFunction = Callable[["Target", Usage], "Cost"]
 
 
 class LedgerRecorder:
-    def __init__(self, ledger: Ledger, cost: CostFunction) -> None:
+    def __init__(
+        self, ledger: Ledger, cost: CostFunction, *, delay: float = 0.02, batch: int = 1000
+    ) -> None:
         self._ledger = ledger
         self._cost = cost
+        self._delay = delay
+        self._batch = batch
+        self._queued: list[CallInfo] = []
+        self._timer: asyncio.TimerHandle | None = None
 
     def __call__(self, info: CallInfo) -> None:
-        """Submit the call's records. Never raises: a record is not worth failing a call."""
+        """Queue the finished call for recording (at once, outside an event loop). Never
+        raises: a record is not worth failing a call."""
+        self._queued.append(info)
+        if len(self._queued) >= self._batch:
+            self.flush()
+        elif self._timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._timer = loop.call_later(self._delay, self.flush)
+
+    def flush(self) -> None:
+        """Submit the records of every queued call (the app's shutdown calls it before the
+        ledger drains)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        queued, self._queued = self._queued, []
+        for info in queued:
+            self._submit(info)
+        self._ledger.writer.write_soon()
+
+    def _submit(self, info: CallInfo) -> None:
         try:
             call, attempts = call_records(info, self._cost)
         except Exception:

@@ -179,6 +179,10 @@ class LedgerWriter:
             self.stats.dropped += 1
             log.exception("ledger: could not queue a record")
 
+    def write_soon(self) -> None:
+        """Have the worker write what is pending now rather than at its next interval."""
+        self._wake.set()
+
     def flush(self, timeout: float | None = None) -> bool:
         """Block until everything submitted so far is written; False on timeout.
 
