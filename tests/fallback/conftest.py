@@ -76,10 +76,20 @@ def gateway(app: Starlette) -> Iterator[BackgroundServer]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh(emulators: dict[str, EmulatorServer], app: Starlette, gateway: BackgroundServer) -> None:
+def _fresh(
+    emulators: dict[str, EmulatorServer], app: Starlette, gateway: BackgroundServer
+) -> Iterator[None]:
     for server in emulators.values():
         server.reset()
     app.state.gateway.dispatcher.router.health = HealthBook(BreakerPolicy(**BREAKER))
+    yield
+    # Every call the test made has closed its books, however it ended (cut, stalled, failed
+    # over, left by its client): the recorder decides by this count whether to wait for more.
+    dispatcher = app.state.gateway.dispatcher
+    deadline = time.monotonic() + 5
+    while dispatcher._in_flight and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert dispatcher._in_flight == 0, f"{dispatcher._in_flight} call(s) never finished"
 
 
 @pytest.fixture

@@ -56,7 +56,8 @@ class Producer:
         os.write(self._log, f"{request_id} {started:.6f}\n".encode())
 
     def finish_call(self, recorder: LedgerRecorder) -> None:
-        """A call that has just ended, handed to the recorder as the dispatcher does."""
+        """A call that has just ended, handed to the recorder as the dispatcher does when
+        other calls are in flight (so that its records wait to be made with theirs)."""
         started = time.time()
         request_id = f"req_{os.getpid()}_{self._n:08d}"
         self._n += 1
@@ -64,7 +65,7 @@ class Producer:
         attempt = info.begin(TARGET, [])
         attempt.usage = Usage(input_tokens=120, output_tokens=30)
         attempt.ended = info.ended = time.monotonic()
-        recorder(info)
+        recorder(info, True)
         os.write(self._log, f"{request_id} {started:.6f}\n".encode())
 
 

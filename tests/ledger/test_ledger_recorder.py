@@ -125,7 +125,7 @@ async def test_calls_are_recorded_a_batch_at_a_time_off_the_request_path(
     try:
         recorder = LedgerRecorder(ledger, _cost, delay=0.05, batch=1000)
         for n in range(3):
-            recorder(_call(n))
+            recorder(_call(n), True)
         # Nothing is made on the calls' own path...
         assert ledger.writer.stats.submitted == 0
         await asyncio.sleep(0.04)
@@ -143,12 +143,27 @@ async def test_calls_are_recorded_a_batch_at_a_time_off_the_request_path(
 async def test_a_full_batch_is_recorded_at_once(ledger: Ledger) -> None:
     recorder = LedgerRecorder(ledger, _cost, delay=60, batch=3)
     before = ledger.writer.stats.submitted
-    recorder(_call(10))
-    recorder(_call(11))
+    recorder(_call(10), True)
+    recorder(_call(11), True)
+    recorder(_call(12), True)  # a full batch: made on the loop's next pass
     assert ledger.writer.stats.submitted == before
-    recorder(_call(12))
+    await asyncio.sleep(0)
     assert ledger.writer.stats.submitted == before + 6
-    recorder(_call(13))  # the next batch waits again
+    recorder(_call(13), True)  # the next batch waits again
+    await asyncio.sleep(0.01)
     assert ledger.writer.stats.submitted == before + 6
     recorder.flush()  # as the app's shutdown does
     assert ledger.writer.stats.submitted == before + 8
+
+
+async def test_the_last_call_in_flight_is_recorded_once_its_response_is_out(
+    ledger: Ledger,
+) -> None:
+    """At concurrency 1 nothing waits: the records are made on the loop's next pass."""
+    recorder = LedgerRecorder(ledger, _cost, delay=60)
+    before = ledger.writer.stats.submitted
+    recorder(_call(20), True)  # waits for others...
+    recorder(_call(21), False)  # ...until the last call in flight ends
+    assert ledger.writer.stats.submitted == before  # not on this call's own path
+    await asyncio.sleep(0)
+    assert ledger.writer.stats.submitted == before + 4

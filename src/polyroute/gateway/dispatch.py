@@ -42,7 +42,8 @@ from polyroute.routing.router import Router
 T = TypeVar("T")
 Send = Callable[[Adapter, Target], Awaitable[T]]
 OpenStream = Callable[[Adapter, Target], AsyncIterator[StreamEvent]]
-Recorder = Callable[[CallInfo], None]
+Recorder = Callable[[CallInfo, bool], None]
+"""Takes a finished call, and whether other calls are still in flight."""
 
 log = logging.getLogger("polyroute.gateway")
 
@@ -69,6 +70,8 @@ class Dispatcher:
         self._total = timeouts.total
         self._first_event = timeouts.first_byte
         self.recorder = recorder
+        self._in_flight = 0
+        """Calls begun and not yet finished (their books not closed)."""
 
     def decide(self, request: AnyRequest, info: CallInfo) -> RouteDecision:
         if isinstance(request, EmbeddingRequest):
@@ -94,11 +97,12 @@ class Dispatcher:
     async def finish(self, info: CallInfo) -> None:
         """Close the call's books: settle what was reserved, then write the ledger."""
         info.ended = time.monotonic()
+        self._in_flight -= 1
         if info.admission is not None and self._gatekeeper is not None:
             tokens = sum(a.usage.total_tokens for a in info.attempts if a.usage)
             await self._gatekeeper.settle(info.admission, self.cost_usd(info), tokens)
         if self.recorder is not None:
-            self.recorder(info)
+            self.recorder(info, self._in_flight > 0)
 
     async def call(
         self, request: AnyRequest, info: CallInfo, send: Send[T], *, record: bool = True
@@ -107,6 +111,8 @@ class Dispatcher:
 
         ``record=False`` for calls that are not billed completions (token counting).
         """
+        if record:
+            self._in_flight += 1
         try:
             decision = self.decide(request, info)
             if record:
@@ -141,6 +147,7 @@ class Dispatcher:
         event, and the call's books close when it is exhausted or closed.
         """
         info.stream = True
+        self._in_flight += 1
         try:
             decision = self.decide(request, info)
             await self.admit(request, info, decision)
