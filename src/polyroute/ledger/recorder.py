@@ -5,16 +5,16 @@ attempt is priced at its own provider's list price from the usage that provider 
 and the call's tokens and cost are the sums over its attempts — what the team pays, fallbacks
 and broken streams included.
 
-Records are made off the request's path, a batch at a time under load: the recorder only
-queues the finished call; on the event loop, after the response has gone out, and ``delay``
-later while other calls are in flight, it makes the queued calls' records and has the
-ledger's writer write them straight away, so a record still reaches the database within
-``delay`` plus one commit. Made one call
-at a time amid each request's own work, records cost the serving core ~16 µs a call more
-than made 20 ms of calls at a time, with the code and data hot (measured with both builds
-side by side on one core, ``benchmarks/ab.py``). On the loop rather than on the writer's
-thread: a batch made there holds the GIL in bursts that a request arriving meanwhile waits
-out, up to the 5 ms switch interval (the c=1 benchmark's p99 rose 0.6-0.9 ms).
+Records are made off the request's path: the recorder only queues the finished call. On
+the event loop, once the call's response has gone out, its records are made; while other
+calls are in flight they wait, ``delay`` at most, to be made with theirs, then go to the
+ledger's writer to be written at once, so a record still reaches the database within
+``delay`` plus one commit. Made one call at a time amid each request's own work, records
+cost the serving core ~20 µs a call more than made a flush interval of calls at a time,
+code and data hot (measured with both builds side by side on one core, ``benchmarks/ab.py``).
+On the loop rather than on the writer's thread: a batch made there holds the GIL in bursts
+that a request arriving meanwhile waits out, up to the 5 ms switch interval (the c=1
+benchmark's p99 rose 0.6-0.9 ms).
 """
 
 from __future__ import annotations
