@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -110,6 +111,56 @@ def test_cost_is_never_negative_and_monotone_in_tokens(
     assert cost >= 0
     assert usage_cost(prices, Usage(inp + more_in, out, cached, written, reasoning)) >= cost
     assert usage_cost(prices, Usage(inp, out + more_out, cached, written, reasoning)) >= cost
+
+
+def _by_the_formula(prices: Prices, usage: Usage) -> Decimal:
+    """The module docstring's formula in plain ``Decimal`` arithmetic, at ample precision."""
+    cached, written = usage.cached_input_tokens, usage.cache_write_tokens
+    uncached = max(usage.input_tokens - cached - written, 0)
+    reasoning = usage.reasoning_tokens if prices.reasoning is not None else 0
+    visible = max(usage.output_tokens - reasoning, 0)
+    with localcontext() as ctx:
+        ctx.prec = 80
+        total = (
+            uncached * prices.input
+            + cached * (prices.cached_input if prices.cached_input is not None else prices.input)
+            + written * (prices.cache_write if prices.cache_write is not None else prices.input)
+            + visible * prices.output
+            + reasoning * (prices.reasoning or 0)
+        )
+        return total / Decimal(1_000_000)
+
+
+_fine_price = st.decimals(min_value=0, max_value=100_000, places=9, allow_nan=False)
+
+
+@given(
+    st.builds(
+        Prices,
+        _fine_price,
+        _fine_price,
+        st.none() | _fine_price,
+        st.none() | _fine_price,
+        st.none() | _fine_price,
+    ),
+    st.builds(
+        Usage,
+        st.integers(0, 10**12),
+        st.integers(0, 10**12),
+        st.integers(0, 10**11),
+        st.integers(0, 10**11),
+        st.integers(0, 10**11),
+    ),
+)
+def test_cost_is_exactly_the_formula(prices: Prices, usage: Usage) -> None:
+    """Integer arithmetic at the prices' own scale gives the formula's exact value, for
+    prices with up to 9 decimals and counts far beyond any real call's."""
+    assert usage_cost(prices, usage) == _by_the_formula(prices, usage)
+
+
+def test_a_price_that_is_not_a_number_is_refused() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        Prices(Decimal("NaN"))
 
 
 def test_every_shipped_price_is_a_non_negative_decimal() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
+from decimal import MAX_PREC, Context, Decimal, Inexact
 from typing import Literal, get_args
 
 Capability = Literal["tools", "images", "json_schema", "fim", "embeddings", "reasoning", "prefill"]
@@ -29,6 +29,34 @@ class Prices:
     """Writing input to the prompt cache (Anthropic's 5-minute rate); unpriced -> ``input``."""
     reasoning: Decimal | None = None
     """Reasoning output, only where it is priced apart from ``output``."""
+    units: tuple[int, int, int, int, int, int] = field(
+        init=False, repr=False, compare=False, default=(0, 0, 0, 0, 0, 0)
+    )
+    """``(scale, input, output, cached_input, cache_write, reasoning)``: each rate times
+    ``10**scale``, an exact integer (fallbacks applied; no separate reasoning rate is 0), so
+    that a call is priced in integer arithmetic."""
+
+    def __post_init__(self) -> None:
+        rates = (
+            self.input,
+            self.output,
+            _or(self.cached_input, self.input),
+            _or(self.cache_write, self.input),
+            _or(self.reasoning, Decimal(0)),
+        )
+        if not all(r.is_finite() for r in rates):
+            raise ValueError(f"prices must be finite numbers, got {rates}")
+        scale = max(0, *(-int(r.as_tuple().exponent) for r in rates))
+        units = tuple(int(r.scaleb(scale, _EXACT)) for r in rates)
+        object.__setattr__(self, "units", (scale, *units))
+
+
+def _or(value: Decimal | None, fallback: Decimal) -> Decimal:
+    return fallback if value is None else value
+
+
+_EXACT = Context(prec=MAX_PREC, traps=[Inexact])
+"""``scaleb`` by whatever the price's digits need, never rounded."""
 
 
 @dataclass(frozen=True, slots=True)
