@@ -199,3 +199,22 @@ def test_an_in_memory_ledger_is_shared_by_the_writer_and_readers(make_call: Any)
         reader.join()
     assert q.summarize(ledger.engine)[0].calls == 2000
     assert ledger.close()
+
+
+def test_rows_hold_only_the_types_each_driver_takes_as_they_are(
+    engine: Engine, make_call: Any
+) -> None:
+    """sqlite3 adapts anything but an exact int, float, str, bytes or None by looking for an
+    adapter first (an AttributeError raised and swallowed per value): its rows hold none of
+    that, booleans included. psycopg takes booleans as they are."""
+    writer = LedgerWriter(engine)
+    call = make_call(stream=True, usage_estimated=True)
+    attempt = AttemptRecord(call.request_id, 1, call.ts, "ok", "mistral", "m", stream=True)
+    for record in (call, attempt):
+        target = writer._targets[type(record)]
+        row = target.row(record)
+        kinds = {type(value) for value in row}
+        if engine.dialect.name == "sqlite":
+            assert kinds <= {int, float, str, bytes, type(None)}, kinds
+        else:
+            assert bool in kinds
