@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import orjson
 import pytest
 
@@ -92,7 +94,8 @@ def test_retry_after_header_fallback() -> None:
 )
 def test_non_json_body(status: int, kind: UpstreamKind) -> None:
     error = decode_error(status, b"<html>bad gateway</html>", "gemini", {})
-    assert (error.kind, error.status, error.message) == (kind, status, f"gemini: HTTP {status}")
+    text = f"gemini: HTTP {status} {HTTPStatus(status).phrase}"
+    assert (error.kind, error.status, error.message) == (kind, status, text)
 
 
 @pytest.mark.parametrize("value", ["30", "abc s", "-1s", "infs", "nans", None, 5])

@@ -10,6 +10,7 @@ the adapter that sent it (``adapters/http.py``), whatever its shape.
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 
 _SECRET = re.compile(
     r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-*.]{6,}"
@@ -36,3 +37,11 @@ def provider_message(provider: str, message: object, fallback: str) -> str:
     if len(message) > _MAX_MESSAGE:
         message = message[:_MAX_MESSAGE] + "…"
     return f"{provider}: {message}"
+
+
+def status_text(status: int) -> str:
+    """What an error says when the provider's body said nothing: ``HTTP 502 Bad Gateway``."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from polyroute.errors import OPERATOR_KINDS, PolyrouteError, UpstreamError, UpstreamKind
-from polyroute.wire.redaction import provider_message, redact
+from polyroute.wire.redaction import provider_message, redact, status_text
 from polyroute.wire.retry_after import retry_after
 
 TYPE_KINDS: dict[str, UpstreamKind] = {
@@ -85,7 +85,7 @@ def decode_error(
     kind = TYPE_KINDS.get(kind_name or "") or _status_kind(status)
     return UpstreamError(
         kind=kind,
-        message=provider_message(provider, error_obj.get("message"), f"HTTP {status}"),
+        message=provider_message(provider, error_obj.get("message"), status_text(status)),
         provider=provider,
         status=502 if kind in OPERATOR_KINDS or not 400 <= status <= 599 else status,
         provider_type=redact(kind_name),

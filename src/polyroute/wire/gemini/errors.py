@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from polyroute.errors import OPERATOR_KINDS, UpstreamError, UpstreamKind
-from polyroute.wire.redaction import provider_message, redact
+from polyroute.wire.redaction import provider_message, redact, status_text
 from polyroute.wire.retry_after import retry_after
 
 _STATUS_KINDS: dict[str, UpstreamKind] = {
@@ -76,7 +76,7 @@ def decode_error(
     )
     return UpstreamError(
         kind,
-        provider_message(provider, error.get("message"), f"HTTP {status}"),
+        provider_message(provider, error.get("message"), status_text(status)),
         provider,
         502 if kind in OPERATOR_KINDS else status,
         code=redact(reason or google_status),

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 import orjson
 
 from polyroute.errors import OPERATOR_KINDS, PolyrouteError, UpstreamError, UpstreamKind
-from polyroute.wire.redaction import provider_message, redact
+from polyroute.wire.redaction import provider_message, redact, status_text
 from polyroute.wire.retry_after import retry_after
 
 _STATUS_KINDS: dict[int, UpstreamKind] = {
@@ -95,7 +94,7 @@ def decode_error(
         client_status = status
     return UpstreamError(
         kind=kind,
-        message=provider_message(provider, fields.message, _status_text(status)),
+        message=provider_message(provider, fields.message, status_text(status)),
         provider=provider,
         status=client_status,
         code=redact(fields.code),
@@ -248,10 +247,3 @@ def _plain_text(body: bytes) -> str | None:
     if not text or text.startswith("<"):  # an HTML error page says nothing useful
         return None
     return text.splitlines()[0][:200]
-
-
-def _status_text(status: int) -> str:
-    try:
-        return f"HTTP {status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"HTTP {status}"
