@@ -6,17 +6,9 @@ whole answers all have the same length, so a call only enters itself in the buck
 deadline (``tick`` wide: a twentieth of the length, 0.1 s at most) and leaves it when it
 ends; one timer per clock, armed for the earliest bucket, cancels the calls of every bucket
 that is due. A deadline fires at most one tick late. The call sees ``TimeoutError``, as
-with ``asyncio.timeout``; a cancellation from elsewhere stays a cancellation.
-
-    entry = clock.start()
-    try:
-        ...
-    except asyncio.CancelledError:
-        if clock.expired(entry):
-            raise TimeoutError from None
-        raise
-    finally:
-        clock.stop(entry)
+with ``asyncio.timeout`` (``Upstream.post_json`` shows the use: ``start``, then ``expired``
+on a ``CancelledError``, and ``stop`` however the call ends); a cancellation from elsewhere
+stays a cancellation.
 """
 
 from __future__ import annotations

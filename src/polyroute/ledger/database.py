@@ -97,8 +97,7 @@ def check_schema(database_url: str) -> None:
 
 
 def _refuse_a_newer_schema(connection: Connection, config: Config) -> None:
-    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-    current = context.get_current_revision()
+    current = _revision(connection)
     scripts = ScriptDirectory.from_config(config)
     if current is None or current in {script.revision for script in scripts.walk_revisions()}:
         return
@@ -112,5 +111,9 @@ def _refuse_a_newer_schema(connection: Connection, config: Config) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-        return context.get_current_revision()
+        return _revision(connection)
+
+
+def _revision(connection: Connection) -> str | None:
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
