@@ -39,6 +39,12 @@ ROOT = HERE.parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, required=True, help="the src/ of the other build")
+    parser.add_argument(
+        "--this-packages",
+        type=Path,
+        help="packages ahead of the installed ones for this build only, to measure a "
+        "dependency upgrade (`pip install --target DIR pkg==X`)",
+    )
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=128)
@@ -51,12 +57,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.model is None:
         args.model = "benchtokens/gpt-4o-mini" if args.stream else "benchslow/gpt-4o-mini"
-    builds = {"base": args.base.resolve(), "this": ROOT / "src"}
+    builds = {"base": [args.base.resolve()], "this": [ROOT / "src"]}
+    if args.this_packages:
+        builds["this"].append(args.this_packages.resolve())
     upstream = start_upstream(UPSTREAM_PORT)
     gateways = {}
     try:
-        for port, (name, src) in enumerate(builds.items(), start=18081):
-            gateways[name] = (_start(name, src, port), port)
+        for port, (name, paths) in enumerate(builds.items(), start=18081):
+            gateways[name] = (_start(name, paths, port), port)
         for proc, port in gateways.values():
             wait_port(port, proc=proc)
             warm_up = f"http://127.0.0.1:{port}"
@@ -79,7 +87,7 @@ def main() -> None:
         stop_upstream(upstream)
 
 
-def _start(name: str, src: Path, port: int) -> subprocess.Popen:
+def _start(name: str, paths: list[Path], port: int) -> subprocess.Popen:
     """One build's gateway on core 0, with a ledger of its own (empty at the start)."""
     ledger = LEDGER_DB.with_name(f"polyroute-ab-{name}.db")
     for leftover in ledger.parent.glob(ledger.name + "*"):
@@ -87,7 +95,7 @@ def _start(name: str, src: Path, port: int) -> subprocess.Popen:
     config = Path(f"/tmp/polyroute-ab-{name}.yaml")
     config.write_text((HERE / "gateway.yaml").read_text().replace(str(LEDGER_DB), str(ledger)))
     cmd = f"{gateway_exe()} serve --config {config} --host 127.0.0.1 --port {port}"
-    env = {"PYTHONPATH": str(src)}  # ahead of the editable install's path
+    env = {"PYTHONPATH": os.pathsep.join(map(str, paths))}  # ahead of the installed packages
     return start_process(shlex.split(cmd), "0", env=env, stdout=subprocess.DEVNULL)
 
 
