@@ -15,6 +15,7 @@ from tests.fallback.conftest import (
     BACKOFF_S,
     FIRST_BYTE_S,
     MASTER_KEY,
+    PRIMARY,
     SECONDARY,
     STREAM_IDLE_S,
     hits,
@@ -295,23 +296,39 @@ def test_accounting_after_failover(client, emulators, gateway: BackgroundServer)
     assert float(record["cost_usd"]) == pytest.approx(float(cost)) and float(cost) > 0
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "upstream_path"),
+    [
+        ("/v1/chat/completions", {"model": PRIMARY, "messages": ASK}, "/chat/completions"),
+        (
+            "/v1/messages",
+            {"model": PRIMARY, "max_tokens": 64, "messages": ASK},
+            "/chat/completions",
+        ),
+        ("/v1/embeddings", {"model": "openai/text-embedding-3-small", "input": "a"}, "/embeddings"),
+    ],
+    ids=["chat", "anthropic-messages", "embeddings"],
+)
 def test_client_disconnect_cancels_a_non_streaming_upstream_call(
-    gateway: BackgroundServer, emulators
+    own_gateway, emulators, path: str, body: dict, upstream_path: str
 ) -> None:
     """The client gives up while the provider is still working: the gateway drops the
-    upstream request instead of letting the provider generate an answer nobody reads."""
+    upstream request instead of letting the provider generate an answer nobody reads.
+    (The first-byte timeout is longer than the provider's delay, so only the client's
+    leaving can end the request early.)"""
+    gateway = str(own_gateway(timeouts={"first_byte": 10}).base_url).removesuffix("/v1/")
     emulators["openai"].inject(latency_ms=2000)
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(
-            f"{gateway.base_url}/v1/chat/completions",
-            json={"model": "openai/gpt-4o-mini", "messages": ASK},
+            f"{gateway}{path}",
+            json=body,
             headers={"Authorization": f"Bearer {MASTER_KEY}"},
             timeout=0.3,
         )
     deadline = time.monotonic() + 3
     outcome = None
     while time.monotonic() < deadline and outcome is None:
-        entries = emulators["openai"].received("/chat/completions")
+        entries = emulators["openai"].received(upstream_path)
         outcome = entries[-1].get("outcome") if entries else None
         time.sleep(0.05)
     assert outcome == "client_disconnected"

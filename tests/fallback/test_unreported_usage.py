@@ -90,6 +90,48 @@ def test_a_client_gone_mid_stream_records_what_it_was_sent(emulators, gateway) -
     assert hits(emulators["mistral"]) == []
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/chat/completions", {"model": "main", "messages": ASK, "stream": True}),
+        ("/v1/messages", {"model": "main", "max_tokens": 64, "messages": ASK, "stream": True}),
+    ],
+    ids=["chat", "anthropic-messages"],
+)
+def test_a_client_gone_before_the_first_token_takes_the_stream_with_it(
+    own_gateway, emulators, path: str, body: dict
+) -> None:
+    """A stream whose first token is slow to come (a model thinking): the client that gives
+    up meanwhile takes the upstream request with it, as for a whole answer, and the call is
+    recorded at its estimated prompt."""
+    client = own_gateway(timeouts={"first_byte": 10, "stream_idle": 10})
+    gateway = str(client.base_url).removesuffix("/v1/")
+    emulators["openai"].inject(first_token_delay_ms=3000)
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{gateway}{path}", json=body, headers=headers, timeout=0.2)
+    left = time.monotonic()
+    outcome = None
+    while outcome is None and time.monotonic() < left + 5:
+        entries = emulators["openai"].received("/chat/completions")
+        outcome = entries[-1].get("outcome") if entries else None
+        time.sleep(0.02)
+    # Well before the first token would have come: the gateway dropped the request.
+    assert outcome == "client_disconnected" and time.monotonic() - left < 2
+    with httpx.Client(base_url=gateway, headers=headers) as http:
+        deadline = time.monotonic() + 5
+        while not (calls := http.get("/v1/usage/calls").json()["data"]):
+            assert time.monotonic() < deadline, "the call was never recorded"
+            time.sleep(0.05)
+        (call,) = calls
+        (attempt,) = http.get(f"/v1/usage/calls/{call['request_id']}").json()["attempt_records"]
+    assert call["status"] == attempt["status"] == "client_disconnected"
+    assert attempt["usage_estimated"] is True
+    assert attempt["input_tokens"] > 0 and attempt["output_tokens"] == 0
+    assert float(attempt["cost_usd"]) > 0
+    assert hits(emulators["mistral"]) == []
+
+
 def test_usage_the_provider_reported_is_never_replaced(client, emulators, gateway) -> None:
     request_id, stream = _stream(client)
     usage = list(stream)[-1].usage
@@ -145,7 +187,9 @@ def test_an_answer_its_client_hung_up_on_records_the_prompt(
     headers = {"Authorization": f"Bearer {MASTER_KEY}"}
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(f"{gateway.base_url}{path}", json=body, headers=headers, timeout=0.4)
-    record = recorded_call(gateway, _disconnected_call(gateway, since), 1)
+    record = recorded_call(
+        gateway, _disconnected_call(gateway, since, body["model"].partition("/")[2]), 1
+    )
     (attempt,) = record["attempt_records"]
     assert record["status"] == attempt["status"] == "client_disconnected"
     assert record["stream"] is False
@@ -156,10 +200,10 @@ def test_an_answer_its_client_hung_up_on_records_the_prompt(
     assert float(record["cost_usd"]) == pytest.approx(float(attempt["cost_usd"]))
 
 
-def _disconnected_call(gateway: BackgroundServer, since: str) -> str:
-    """The id of the one answer (not a stream) recorded as ``client_disconnected`` since
-    ``since``."""
-    params = {"status": "client_disconnected", "start": since}
+def _disconnected_call(gateway: BackgroundServer, since: str, model: str) -> str:
+    """The id of the one answer (not a stream) of ``model`` recorded as
+    ``client_disconnected`` since ``since``."""
+    params = {"status": "client_disconnected", "start": since, "model": model}
     with httpx.Client(
         base_url=gateway.base_url, headers={"Authorization": f"Bearer {MASTER_KEY}"}
     ) as http:

@@ -249,6 +249,19 @@ async def sleep_ms(ms: float, state: EmulatorState) -> None:
         await asyncio.wait_for(state.stopping.wait(), ms / 1000)
 
 
+async def first_token_wait(ms: float, request: web.Request, state: EmulatorState) -> None:
+    """The wait before a stream's first token (a model thinking), cut short when the server
+    stops. A client that leaves meanwhile ends the stream there (``ConnectionResetError``),
+    as a provider stops generating for nobody; checked every 50 ms."""
+    deadline = time.monotonic() + ms / 1000
+    while (left := deadline - time.monotonic()) > 0:
+        await sleep_ms(min(left * 1000, 50), state)
+        if state.stopping is not None and state.stopping.is_set():
+            return
+        if request.transport is None or request.transport.is_closing():
+            raise ConnectionResetError("the client left before the first token")
+
+
 @dataclass(slots=True)
 class StreamPlan:
     """A stream as the protocol would send it: framed events, keep-alives, terminator."""
@@ -296,7 +309,7 @@ async def _send_stream(
     Returns the response, or None when the connection was deliberately aborted.
     """
     f = fault or Fault()
-    await sleep_ms(f.first_token_delay_ms, state)
+    await first_token_wait(f.first_token_delay_ms, request, state)
     if plan.keepalive is not None:
         await response.write(plan.keepalive)
     for sent, event in enumerate(plan.events):

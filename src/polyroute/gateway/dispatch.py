@@ -187,6 +187,8 @@ class Dispatcher:
             first, events = await self._run(request, info, decision.targets, once)
         except BaseException as exc:
             info.error = exc
+            if info.client_disconnected:
+                _estimate_abandoned(request, info)
             await self.finish(info)
             raise
         guard = StreamGuard(self, request, info)
@@ -311,11 +313,11 @@ class Dispatcher:
 
 
 def _estimate_abandoned(request: AnyRequest, info: CallInfo) -> None:
-    """The client left while an attempt was waiting for its answer (``DisconnectWatch``
-    cancelled it): the provider had the prompt and may well bill it, so the attempt is
-    recorded at its estimated input, flagged, rather than as free. What it had generated is
-    unknown and counted as nothing. Otherwise a caller could spend a provider's input tokens
-    outside its budget by hanging up before every answer."""
+    """The client left while an attempt was waiting for its answer or its stream's first
+    event (``DisconnectWatch`` cancelled it): the provider had the prompt and may well bill
+    it, so the attempt is recorded at its estimated input, flagged, rather than as free.
+    What it had generated is unknown and counted as nothing. Otherwise a caller could spend
+    a provider's input tokens outside its budget by hanging up before every answer."""
     for attempt in info.attempts:
         if attempt.ended is None and attempt.usage is None:
             attempt.estimate_usage(estimate_input_tokens(request), 0)

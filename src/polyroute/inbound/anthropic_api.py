@@ -69,7 +69,8 @@ async def messages(request: Request, state: GatewayState, info: CallInfo) -> Res
     chat = decode_messages_request(await read_json(request, state.max_request_bytes))
     dispatcher = state.dispatcher
     if chat.stream:
-        events = await dispatcher.stream(chat, info, lambda a, t: a.chat_stream(chat, t.model))
+        opening = dispatcher.stream(chat, info, lambda a, t: a.chat_stream(chat, t.model))
+        events = await state.disconnects.run(request, info, opening)
         return sse_response(_frames(events, AnthropicStreamEncoder()), _headers(info))
     response = await state.disconnects.run(
         request, info, dispatcher.call(chat, info, lambda a, t: a.chat(chat, t.model))

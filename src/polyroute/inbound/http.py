@@ -120,10 +120,13 @@ class ClientGone(Exception):
 
 
 class DisconnectWatch:
-    """Cancels a non-streaming call, and so its upstream request, when its client has gone.
+    """Cancels a call, and so its upstream request, when its client has gone: a whole
+    answer until it comes, a stream until its first event.
 
-    Streams get this from the server; a non-streaming call would otherwise keep the provider
-    generating (and billing) an answer nobody will read. Watching a connection takes a task
+    Once a stream's response has begun, the server notices a client that leaves; before
+    that, as for a whole answer, nothing would, and the provider would go on generating (and
+    billing) an answer nobody will read: a reasoning model may think for a minute before its
+    first token. Watching a connection takes a task
     of its own, so a call is watched only once it has run for ``after`` seconds (a quicker
     one has little left to waste): one sweep every ``after`` seconds, while calls are in
     flight, starts watchers for those that old. A call costs a dictionary entry, where a

@@ -80,7 +80,9 @@ async def _completion(
     """A chat completion, streamed or whole: what both chat and FIM answer with."""
     dispatcher = state.dispatcher
     if body.stream:
-        events = await dispatcher.stream(body, info, open_stream)
+        events = await state.disconnects.run(
+            request, info, dispatcher.stream(body, info, open_stream)
+        )
         frames = _openai_frames(
             events, ChunkEncoder(body.include_usage), lambda: dispatcher.cost_usd(info)
         )
@@ -91,7 +93,8 @@ async def _completion(
 
 async def embeddings(request: Request, state: GatewayState, info: CallInfo) -> Response:
     embed = decode_embedding_request(await read_json(request, state.max_request_bytes))
-    response = await state.dispatcher.call(embed, info, lambda a, t: a.embed(embed, t.model))
+    sending = state.dispatcher.call(embed, info, lambda a, t: a.embed(embed, t.model))
+    response = await state.disconnects.run(request, info, sending)
     return json_response(encode_embedding_response(response), headers=info.headers())
 
 
