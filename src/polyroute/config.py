@@ -177,7 +177,8 @@ class TimeoutConfig(_Strict):
     first_byte: float = Field(default=120.0, gt=0)
     """Seconds to wait for response headers (and, for streams, the first event)."""
     stream_idle: float = Field(default=60.0, gt=0)
-    """A stream silent this long is abandoned with an error."""
+    """A stream silent this long after its first event is abandoned with an error (before
+    it, ``first_byte`` applies: a model may think for minutes before answering)."""
     total: float = Field(default=600.0, gt=0)
     """The whole call, every attempt and every wait included."""
 

@@ -110,6 +110,20 @@ def test_slow_first_token_fails_over_before_any_byte_is_sent(client, emulators) 
     assert wall < FIRST_BYTE_S + 1.5
 
 
+def test_a_first_token_slower_than_the_idle_timeout_is_waited_for(own_gateway, emulators) -> None:
+    """Before its first event a stream runs on the first-byte clock (a model may think for
+    minutes), not on the idle one, which is for silence between events."""
+    client = own_gateway(timeouts={"first_byte": 5, "stream_idle": 0.3})
+    emulators["openai"].inject(first_token_delay_ms=1000)
+    raw = client.chat.completions.with_raw_response.create(
+        model="main", messages=ASK, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(raw.parse())
+    assert raw.headers["x-polyroute-provider"] == "openai"
+    assert chunks[-1].usage is not None
+    assert hits(emulators["mistral"]) == []
+
+
 @pytest.mark.parametrize(
     "fault",
     [

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from polyroute.wire.sse import IdleTimeout, StreamStalled, _IdleWatch, with_idle_timeout
+from polyroute.wire.sse import IdleTimeout, StreamStalled, _IdleWatch, read_sse, with_idle_timeout
 
 
 async def _source(chunks: int, every: float = 0.0, then_hang: bool = True) -> AsyncIterator[bytes]:
@@ -123,3 +123,37 @@ async def test_the_reader_may_change_between_reads() -> None:
     with pytest.raises(StreamStalled):
         await rest
     assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
+async def _timed(parts: list[tuple[float, bytes]]) -> AsyncIterator[bytes]:
+    """Each part after its delay, then silence."""
+    for delay, part in parts:
+        await asyncio.sleep(delay)
+        yield part
+    await asyncio.Event().wait()
+
+
+async def test_the_first_event_is_waited_for_longer_than_silence_between_events() -> None:
+    # A keep-alive comment is data but no event: the first-event window still holds after it.
+    body = [(0.05, b": PROCESSING\n\n"), (0.3, b"data: 1\n\n"), (0.05, b"data: 2\n\n")]
+    events = read_sse(_timed(body), IdleTimeout(0.2, first=1.0))
+    assert [(await anext(events)).data, (await anext(events)).data] == ["1", "2"]
+    started = time.monotonic()
+    with pytest.raises(StreamStalled, match=r"no data for 0\.2 s"):
+        await anext(events)
+    assert 0.18 <= time.monotonic() - started < 0.5
+
+
+async def test_a_first_event_that_never_comes_stalls_after_the_first_event_window() -> None:
+    events = read_sse(_timed([]), IdleTimeout(0.1, first=0.3))
+    started = time.monotonic()
+    with pytest.raises(StreamStalled, match=r"no data for 0\.3 s"):
+        await anext(events)
+    assert 0.28 <= time.monotonic() - started < 0.6
+
+
+def test_a_first_event_window_shorter_than_the_idle_time_changes_nothing() -> None:
+    idle = IdleTimeout(0.5, first=0.2)
+    assert idle.seconds == 0.5
+    idle.event_arrived()
+    assert idle.seconds == 0.5

@@ -40,7 +40,7 @@ from polyroute.wire.anthropic import (
     encode_messages_request,
     json_tool_name,
 )
-from polyroute.wire.sse import IdleTimeout, iter_sse, with_idle_timeout
+from polyroute.wire.sse import IdleTimeout, read_sse
 
 API_VERSION = "2023-06-01"
 _COUNT_FIELDS = frozenset(
@@ -143,11 +143,10 @@ class AnthropicAdapter:
     async def _events(
         self, response: UpstreamStream, decoder: AnthropicStreamDecoder
     ) -> AsyncIterator[StreamEvent]:
-        idle = IdleTimeout(self._timeouts.stream_idle)
-        chunks = with_idle_timeout(response.chunks(), idle)
+        idle = IdleTimeout(self._timeouts.stream_idle, first=self._timeouts.first_byte)
         try:
             with transport_errors(self.provider, started=True):
-                async for sse in iter_sse(chunks):
+                async for sse in read_sse(response.chunks(), idle):
                     try:
                         data = orjson.loads(sse.data)
                         events = decoder.decode(data) if isinstance(data, dict) else None

@@ -46,7 +46,7 @@ from polyroute.wire.gemini import (
     stream_error,
 )
 from polyroute.wire.gemini.embeddings import EXTRA_FIELDS as EMBED_EXTRA_FIELDS
-from polyroute.wire.sse import IdleTimeout, iter_sse, with_idle_timeout
+from polyroute.wire.sse import IdleTimeout, read_sse
 
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
@@ -138,11 +138,10 @@ class GeminiAdapter:
 
     async def _events(self, response: UpstreamStream) -> AsyncIterator[StreamEvent]:
         decoder = GeminiStreamDecoder(self.provider)
-        idle = IdleTimeout(self._timeouts.stream_idle)
-        chunks = with_idle_timeout(response.chunks(), idle)
+        idle = IdleTimeout(self._timeouts.stream_idle, first=self._timeouts.first_byte)
         try:
             with transport_errors(self.provider, started=True):
-                async for sse in iter_sse(chunks):
+                async for sse in read_sse(response.chunks(), idle):
                     for event in decoder.decode(self._chunk(sse.data)):
                         yield event
             if not decoder.finished:

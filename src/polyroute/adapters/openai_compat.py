@@ -45,7 +45,7 @@ from polyroute.wire.openai import (
     encode_embedding_request,
     encode_fim_request,
 )
-from polyroute.wire.sse import IdleTimeout, iter_sse, with_idle_timeout
+from polyroute.wire.sse import IdleTimeout, read_sse
 
 
 def auth_headers(provider: ResolvedProvider) -> dict[str, str]:
@@ -157,11 +157,10 @@ class OpenAICompatAdapter:
     async def _events(self, response: UpstreamStream) -> AsyncIterator[StreamEvent]:
         decoder = ChunkDecoder(self.provider)
         progress = _Progress()
-        idle = IdleTimeout(self._timeouts.stream_idle)
-        chunks = with_idle_timeout(response.chunks(), idle)
+        idle = IdleTimeout(self._timeouts.stream_idle, first=self._timeouts.first_byte)
         try:
             with transport_errors(self.provider, started=True):
-                async for sse in iter_sse(chunks):
+                async for sse in read_sse(response.chunks(), idle):
                     if sse.data == "[DONE]":
                         break
                     try:

@@ -78,23 +78,49 @@ class SSEParser:
         return events
 
 
-async def iter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[SSEEvent]:
-    """Decode SSE events from raw body chunks."""
+async def iter_sse(
+    chunks: AsyncIterable[bytes], idle: IdleTimeout | None = None
+) -> AsyncIterator[SSEEvent]:
+    """Decode SSE events from raw body chunks; ``idle``, if given, learns when the first
+    event has come."""
     parser = SSEParser()
     async for chunk in chunks:
-        for event in parser.feed(chunk):
-            yield event
+        events = parser.feed(chunk)
+        if events:
+            if idle is not None:
+                idle.event_arrived()
+                idle = None
+            for event in events:
+                yield event
     for event in parser.close():
         yield event
 
 
+def read_sse(chunks: AsyncIterator[bytes], idle: IdleTimeout) -> AsyncIterator[SSEEvent]:
+    """A streaming body's SSE events, each read timed by ``idle`` (``StreamStalled``)."""
+    return iter_sse(with_idle_timeout(chunks, idle), idle)
+
+
 class IdleTimeout:
-    """How long a stream may stay silent; adjustable while the stream runs."""
+    """How long a stream may stay silent; adjustable while the stream runs.
 
-    __slots__ = ("seconds",)
+    ``first``, when longer, is the silence allowed before the first event: a model may think
+    for minutes before it answers (the first-byte timeout's business), where a stream that
+    has begun and falls silent has stalled.
+    """
 
-    def __init__(self, seconds: float) -> None:
+    __slots__ = ("_after_first", "seconds")
+
+    def __init__(self, seconds: float, first: float | None = None) -> None:
         self.seconds = seconds
+        self._after_first: float | None = None
+        if first is not None and first > seconds:
+            self.seconds, self._after_first = first, seconds
+
+    def event_arrived(self) -> None:
+        """The stream's first event came: from now on, silence is timed by ``seconds``."""
+        if self._after_first is not None:
+            self.seconds, self._after_first = self._after_first, None
 
 
 async def with_idle_timeout(
