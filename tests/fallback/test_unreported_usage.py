@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import httpx
 import openai
@@ -130,6 +131,39 @@ def test_a_client_gone_before_the_first_token_takes_the_stream_with_it(
     assert attempt["input_tokens"] > 0 and attempt["output_tokens"] == 0
     assert float(attempt["cost_usd"]) > 0
     assert hits(emulators["mistral"]) == []
+
+
+def test_a_client_gone_while_a_continuation_thinks_takes_it_with_it(own_gateway, emulators) -> None:
+    """The primary's stream breaks after a few chunks and the secondary, asked to continue
+    it, is slow to start; the client gives up meanwhile. The continuation's request is
+    dropped, and the call is recorded as its client's leaving, both attempts estimated."""
+    client = own_gateway(timeouts={"first_byte": 10, "stream_idle": 10})
+    gateway = str(client.base_url).removesuffix("/v1/")
+    emulators["openai"].inject(cut_after_chunks=3)
+    emulators["mistral"].inject(first_token_delay_ms=3000)
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    body = {"model": "main", "messages": ASK, "stream": True}
+    with (
+        httpx.Client(base_url=gateway, headers=headers, timeout=0.5) as http,
+        http.stream("POST", "/v1/chat/completions", json=body) as response,
+    ):
+        request_id = response.headers["x-request-id"]
+        with pytest.raises(httpx.ReadTimeout):
+            for _ in response.iter_lines():
+                pass
+    left = time.monotonic()
+    outcome = None
+    while outcome is None and time.monotonic() < left + 5:
+        entries = emulators["mistral"].received("/chat/completions")
+        outcome = entries[-1].get("outcome") if entries else None
+        time.sleep(0.02)
+    assert outcome == "client_disconnected" and time.monotonic() - left < 2
+    record = recorded_call(SimpleNamespace(base_url=gateway), request_id, 2)
+    broken, continuation = record["attempt_records"]
+    assert broken["status"] == "stream_broken" and broken["usage_estimated"] is True
+    assert continuation["status"] == record["status"] == "client_disconnected"
+    assert continuation["usage_estimated"] is True and continuation["input_tokens"] > 0
+    assert continuation["output_tokens"] == 0
 
 
 def test_usage_the_provider_reported_is_never_replaced(client, emulators, gateway) -> None:

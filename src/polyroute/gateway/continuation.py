@@ -100,8 +100,9 @@ class StreamGuard:
                     return
                 attempt, pending, events = resumed
         except (GeneratorExit, asyncio.CancelledError):
-            # The client went away: closing ``events`` below closes the upstream request.
-            info.client_disconnected = attempt.ended is None
+            # The client went away: closing ``events`` below closes the upstream request. The
+            # last attempt may be a continuation still waiting for its first event.
+            info.client_disconnected = info.attempts[-1].ended is None
             raise
         finally:
             await close_stream(events)
@@ -129,9 +130,12 @@ class StreamGuard:
         return event
 
     def _estimate_unreported(self) -> None:
-        """Usage for every attempt that began answering but never reported it."""
+        """Usage for every attempt that began answering but never reported it, or had the
+        prompt when the client left (a continuation waiting for its first event)."""
         for attempt in self._info.attempts:
-            if attempt.usage is not None or attempt.first_event is None:
+            if attempt.usage is not None:
+                continue
+            if attempt.first_event is None and not _left_waiting(attempt):
                 continue
             request = next((r for a, r in self._continuations if a is attempt), self._request)
             attempt.estimate_usage(estimate_input_tokens(request), attempt.sent_tokens)
@@ -190,6 +194,11 @@ class StreamGuard:
             )
             return attempt, None if isinstance(first, StreamStart) else first, events
         return None
+
+
+def _left_waiting(attempt: Attempt) -> bool:
+    """The attempt was still waiting for its answer when the call ended: its client left."""
+    return attempt.ended is None and attempt.error is None
 
 
 async def close_stream(events: AsyncIterator[StreamEvent]) -> None:
