@@ -180,7 +180,8 @@ class TimeoutConfig(_Strict):
     """A stream silent this long after its first event is abandoned with an error (before
     it, ``first_byte`` applies: a model may think for minutes before answering)."""
     total: float = Field(default=600.0, gt=0)
-    """The whole call, every attempt and every wait included."""
+    """The whole call until its answer or its stream's first byte, every attempt and every
+    wait included (a stream that is flowing is bounded by ``stream_idle`` instead)."""
 
 
 class RetryConfig(_Strict):

@@ -4,8 +4,8 @@ For each target of the router's decision, in order: ask the circuit breaker, mak
 attempt, and on failure either retry the same target (``RetryPolicy``), move to the next
 (``UpstreamError.failover``) or stop (the caller's own error). A stream is committed to a
 target once its first event has arrived, so a stream that fails before then fails over
-invisibly; one that breaks later is handled by ``continuation.py``. The whole call is
-bounded by ``timeouts.total``.
+invisibly; one that breaks later is handled by ``continuation.py``. Until its answer or
+its stream's first event, the call is bounded by ``timeouts.total``.
 """
 
 from __future__ import annotations
