@@ -11,6 +11,7 @@ import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,7 +21,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from polyroute.canonical import ModelInfo
-from polyroute.catalog import load_catalog
+from polyroute.catalog import Catalog, load_catalog
 from polyroute.config import ConfigError, Settings
 from polyroute.errors import InvalidRequest, PolyrouteError
 from polyroute.gateway.calls import CallInfo, new_request_id
@@ -42,13 +43,19 @@ from polyroute.routing.router import Router
 log = logging.getLogger("polyroute")
 
 
-def _model_list(settings: Settings, routes: Iterable[str]) -> list[ModelInfo]:
-    """Routes (the built-in ``auto`` included) and the models each provider lists."""
+def _model_list(settings: Settings, routes: Iterable[str], catalog: Catalog) -> list[ModelInfo]:
+    """Routes (the built-in ``auto`` included), then each provider's models: those its config
+    lists, else the catalog's for its kind that are not past their deprecation date (what a
+    model picker pointed at the gateway offers; any id may be called regardless)."""
+    today = datetime.now(UTC).date().isoformat()
     models = [ModelInfo(id=name, owned_by="polyroute", kind="route") for name in routes]
     for provider in settings.providers.values():
-        models.extend(
-            ModelInfo(id=f"{provider.name}/{m}", owned_by=provider.name) for m in provider.models
+        ids = provider.models or tuple(
+            entry.model
+            for entry in catalog.entries(provider.spec.name)
+            if entry.deprecation_date is None or entry.deprecation_date > today
         )
+        models.extend(ModelInfo(id=f"{provider.name}/{m}", owned_by=provider.name) for m in ids)
     return models
 
 
@@ -111,7 +118,7 @@ def create_app(settings: Settings) -> Starlette:
             ),
             max_request_bytes=settings.server.max_request_bytes,
             started_at=time.time(),
-            models=_model_list(settings, router.routes),
+            models=_model_list(settings, router.routes, router.catalog),
         )
         # Everything built so far lives as long as the process: keep it out of the cyclic
         # collector's full passes (measured: +40% requests/s on one core, the heap being
@@ -136,6 +143,11 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *(Route(path, endpoint, methods=["POST"]) for path, endpoint in proxied.items()),
         Route("/v1/models", openai_api.openai_endpoint(openai_api.list_models), methods=["GET"]),
+        Route(
+            "/v1/models/{model:path}",
+            openai_api.openai_endpoint(openai_api.retrieve_model),
+            methods=["GET"],
+        ),
         Route("/health", _health, methods=["GET"]),
         *usage_routes(),
         *admin_routes(),

@@ -122,6 +122,12 @@ def test_model_allow_list(gateway, admin) -> None:
     with pytest.raises(openai.PermissionDeniedError) as caught:
         client.chat.completions.create(model="mistral/mistral-small-latest", messages=ASK)
     assert caught.value.code == "model_not_allowed"
+    # The key is offered what it may use, and nothing else is found for it.
+    listed = [m.id for m in client.models.list()]
+    assert listed and all(m.startswith("openai/") for m in listed)
+    assert client.models.retrieve(OPENAI).id == OPENAI
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("mistral/mistral-small-latest")
 
 
 def test_revoked_key_is_refused(gateway, admin) -> None:
