@@ -32,6 +32,7 @@ from polyroute.gateway.targets import TargetResolver
 from polyroute.inbound import anthropic_api, openai_api
 from polyroute.inbound.admin_api import admin_routes
 from polyroute.inbound.http import Authenticator, json_response
+from polyroute.inbound.models_api import models_endpoints
 from polyroute.inbound.state import GatewayState
 from polyroute.inbound.usage_api import usage_routes
 from polyroute.keys import KeyCipher, KeyStore, ProviderKeyStore
@@ -50,12 +51,21 @@ def _model_list(settings: Settings, routes: Iterable[str], catalog: Catalog) -> 
     today = datetime.now(UTC).date().isoformat()
     models = [ModelInfo(id=name, owned_by="polyroute", kind="route") for name in routes]
     for provider in settings.providers.values():
-        ids = provider.models or tuple(
-            entry.model
-            for entry in catalog.entries(provider.spec.name)
+        kind = provider.spec.name
+        listed = [(m, catalog.get(kind, m)) for m in provider.models] or [
+            (entry.model, entry)
+            for entry in catalog.entries(kind)
             if entry.deprecation_date is None or entry.deprecation_date > today
+        ]
+        models.extend(
+            ModelInfo(
+                id=f"{provider.name}/{model}",
+                owned_by=provider.name,
+                context_window=entry.context_window if entry else None,
+                max_output=entry.max_output if entry else None,
+            )
+            for model, entry in listed
         )
-        models.extend(ModelInfo(id=f"{provider.name}/{m}", owned_by=provider.name) for m in ids)
     return models
 
 
@@ -140,14 +150,11 @@ def create_app(settings: Settings) -> Starlette:
         "/v1/messages": anthropic_api.anthropic_endpoint(anthropic_api.messages),
         "/v1/messages/count_tokens": anthropic_api.anthropic_endpoint(anthropic_api.count_tokens),
     }
+    list_models, retrieve_model = models_endpoints()
     routes = [
         *(Route(path, endpoint, methods=["POST"]) for path, endpoint in proxied.items()),
-        Route("/v1/models", openai_api.openai_endpoint(openai_api.list_models), methods=["GET"]),
-        Route(
-            "/v1/models/{model:path}",
-            openai_api.openai_endpoint(openai_api.retrieve_model),
-            methods=["GET"],
-        ),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model:path}", retrieve_model, methods=["GET"]),
         Route("/health", _health, methods=["GET"]),
         *usage_routes(),
         *admin_routes(),

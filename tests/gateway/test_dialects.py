@@ -142,25 +142,6 @@ def test_each_provider_gets_its_auth_header(
     assert received["headers"]["authorization"] == "<redacted>"
 
 
-def test_models_lists_routes_and_each_providers_catalog_models(client: openai.OpenAI) -> None:
-    ids = [m.id for m in client.models.list()]
-    assert {"fallback", "auto"} <= set(ids)
-    # A provider with no ``models`` in its config offers its catalog's, as model pickers
-    # (Open WebUI, LibreChat) show them; ``provider/model`` is how they are called.
-    assert {"openai/gpt-4o-mini", "mistral/mistral-small-latest"} <= set(ids)
-    assert len(ids) == len(set(ids))
-
-
-def test_a_model_is_retrieved_by_its_id(client: openai.OpenAI) -> None:
-    model = client.models.retrieve("openai/gpt-4o-mini")
-    assert (model.id, model.owned_by, model.object) == ("openai/gpt-4o-mini", "openai", "model")
-    assert client.models.retrieve("auto").owned_by == "polyroute"
-    with pytest.raises(openai.NotFoundError) as caught:
-        client.models.retrieve("openai/no-such-model")
-    assert caught.value.code == "model_not_found"
-    assert caught.value.body["param"] == "model"  # type: ignore[index]
-
-
 def test_dropped_field_names_cannot_inject_headers(client: openai.OpenAI) -> None:
     raw = client.chat.completions.with_raw_response.create(
         model=BY_NAME["openai"].chat, messages=HELLO, extra_body={"a\r\nx-injected: 1": True}

@@ -15,9 +15,12 @@ class _Catalog:
     def entries(self, provider: str | None = None) -> tuple[ModelEntry, ...]:
         return tuple(e for e in self._entries if provider in (None, e.provider))
 
+    def get(self, provider: str, model: str) -> ModelEntry | None:
+        return next((e for e in self._entries if (e.provider, e.model) == (provider, model)), None)
+
 
 CATALOG = _Catalog(
-    ModelEntry("openai", "current"),
+    ModelEntry("openai", "current", context_window=128_000, max_output=16_384),
     ModelEntry("openai", "retiring-later", deprecation_date="2999-01-01"),
     ModelEntry("openai", "retired", deprecation_date="2000-01-01"),
     ModelEntry("mistral", "mistral-small-latest"),
@@ -50,3 +53,18 @@ def test_a_self_hosted_server_offers_only_what_its_config_lists() -> None:
     local = {"type": "openai-compatible", "base_url": "http://127.0.0.1:8000/v1"}
     assert _ids({"local": local}) == ["auto"]
     assert _ids({"local": {**local, "models": ["qwen"]}}) == ["auto", "local/qwen"]
+
+
+def test_a_models_limits_come_from_the_catalog_where_it_knows_them() -> None:
+    settings = settings_from_mapping(
+        {"providers": {"openai": {"api_key": "k", "models": ["current", "ft:custom"]}}},
+        env={},
+        source="test.yaml",
+    )
+    models = _model_list(settings, ["auto"], CATALOG)  # type: ignore[arg-type]
+    limits = {m.id: (m.context_window, m.max_output) for m in models}
+    assert limits == {
+        "auto": (None, None),
+        "openai/current": (128_000, 16_384),
+        "openai/ft:custom": (None, None),
+    }

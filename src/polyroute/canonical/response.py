@@ -76,3 +76,5 @@ class ModelInfo:
     owned_by: str
     created: int = 0
     kind: Literal["route", "model"] = "model"
+    context_window: int | None = None
+    max_output: int | None = None

@@ -1,4 +1,4 @@
-"""The OpenAI-dialect endpoints: chat completions, embeddings, models, and Mistral's FIM.
+"""The OpenAI-dialect endpoints: chat completions, embeddings, and Mistral's FIM.
 
 Each handler decodes the body with the OpenAI wire codec, hands the canonical request to
 the dispatcher and encodes what comes back; every failure leaves in OpenAI's envelope.
@@ -16,11 +16,10 @@ from polyroute.canonical import (
     ChatRequest,
     ChatResponse,
     FimRequest,
-    ModelInfo,
     StreamEvent,
     StreamFailure,
 )
-from polyroute.errors import ModelNotFound, PolyrouteError
+from polyroute.errors import PolyrouteError
 from polyroute.gateway.calls import CallInfo
 from polyroute.gateway.dispatch import OpenStream, Send
 from polyroute.inbound.http import (
@@ -103,31 +102,6 @@ async def embeddings(request: Request, state: GatewayState, info: CallInfo) -> R
     sending = state.dispatcher.call(embed, info, lambda a, t: a.embed(embed, t.model))
     response = await state.disconnects.run(request, info, sending)
     return json_response(encode_embedding_response(response), headers=info.headers())
-
-
-async def list_models(request: Request, state: GatewayState, info: CallInfo) -> Response:
-    """The routes and models the caller may use (a virtual key: those it is allowed)."""
-    allows = info.principal.allows if info.principal is not None else None
-    data = [_model_json(m, state) for m in state.models if allows is None or allows(m.id)]
-    return json_response(
-        {"object": "list", "data": data}, headers={"x-request-id": info.request_id}
-    )
-
-
-async def retrieve_model(request: Request, state: GatewayState, info: CallInfo) -> Response:
-    """One of ``list_models``'s entries, by id (``provider/model`` ids hold a slash)."""
-    model_id = request.path_params["model"]
-    allows = info.principal.allows if info.principal is not None else None
-    for model in state.models:
-        if model.id == model_id and (allows is None or allows(model_id)):
-            headers = {"x-request-id": info.request_id}
-            return json_response(_model_json(model, state), headers=headers)
-    raise ModelNotFound(f"The model '{model_id}' does not exist", param="model")
-
-
-def _model_json(model: ModelInfo, state: GatewayState) -> dict[str, object]:
-    created = int(state.started_at)
-    return {"id": model.id, "object": "model", "created": created, "owned_by": model.owned_by}
 
 
 async def _openai_frames(
