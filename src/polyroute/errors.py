@@ -75,6 +75,12 @@ class PayloadTooLarge(RequestError):
     code = "request_too_large"
 
 
+class UnsupportedEncoding(RequestError):
+    status = 415
+    type = "invalid_request_error"
+    code = "unsupported_content_encoding"
+
+
 class UpstreamKind(Enum):
     """What went wrong upstream, in the router's terms."""
 

@@ -6,6 +6,8 @@ chunked body declares none, so the limit must be enforced while the body streams
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Iterator
 
 import httpx
@@ -130,3 +132,47 @@ def test_non_object_json_body_is_400(http: httpx.Client, emulators, path: str, b
         "code": "invalid_body",
     }
     assert all(server.requests() == [] for server in emulators.values())
+
+
+# -- compressed bodies --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_body_is_served(http: httpx.Client, emulators, encoding: str) -> None:
+    payload = _chat("A compressed hello.")
+    packed = gzip.compress(payload) if encoding == "gzip" else zlib.compress(payload)
+    response = http.post(
+        "/v1/chat/completions", content=packed, headers={"content-encoding": encoding}
+    )
+    assert response.status_code == 200, response.text
+    sent = last_body(emulators["mistral"])
+    assert sent["messages"] == [{"role": "user", "content": "A compressed hello."}]
+
+
+def test_a_small_body_that_inflates_past_the_limit_is_413(http: httpx.Client, emulators) -> None:
+    bomb = gzip.compress(b" " * (MAX_REQUEST_BYTES * 4))
+    assert len(bomb) < MAX_REQUEST_BYTES // 100
+    response = http.post("/v1/chat/completions", content=bomb, headers={"content-encoding": "gzip"})
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "request_too_large"
+    assert emulators["mistral"].received("/chat/completions") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "status", "message"),
+    [
+        (b"\x1f\x8bnot gzip at all", "gzip", 400, "could not be decompressed"),
+        (gzip.compress(_chat("cut"))[:-12], "gzip", 400, "truncated"),
+        (b"{}", "br", 415, "'br' is not supported"),
+    ],
+    ids=["corrupt", "truncated", "unsupported"],
+)
+def test_a_body_that_cannot_be_decompressed_is_refused(
+    http: httpx.Client, body: bytes, encoding: str, status: int, message: str
+) -> None:
+    response = http.post(
+        "/v1/chat/completions", content=body, headers={"content-encoding": encoding}
+    )
+    assert response.status_code == status
+    error = error_of(response)
+    assert message in str(error["message"]) and error["type"] == "invalid_request_error"

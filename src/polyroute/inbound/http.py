@@ -7,6 +7,7 @@ import hmac
 import logging
 import math
 import time
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +20,7 @@ from polyroute.errors import (
     PayloadTooLarge,
     PolyrouteError,
     Unauthorized,
+    UnsupportedEncoding,
 )
 from polyroute.gateway.calls import CallInfo, new_request_id
 from polyroute.keys import MASTER, KeyStore, Principal, looks_like_secret
@@ -67,8 +69,26 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+_COMPRESSED = {
+    "gzip": 16 + zlib.MAX_WBITS,
+    "x-gzip": 16 + zlib.MAX_WBITS,
+    "deflate": zlib.MAX_WBITS,
+}
+"""``Content-Encoding`` a client may compress its body with: zlib's window bits for each."""
+
+
 async def read_json(request: Request, limit: int) -> Any:
-    """The request body as JSON, refusing bodies over ``limit`` bytes before reading them."""
+    """The request body as JSON, refusing bodies over ``limit`` bytes before reading them
+    (a compressed body: over ``limit`` either way)."""
+    encoding = request.headers.get("content-encoding")
+    wbits = None
+    if encoding is not None and (name := encoding.strip().lower()) not in ("", "identity"):
+        wbits = _COMPRESSED.get(name)
+        if wbits is None:
+            raise UnsupportedEncoding(
+                f"Content-Encoding {encoding!r} is not supported: send the body as is, "
+                "or compressed with gzip or deflate."
+            )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"Request body is larger than the {limit}-byte limit.")
@@ -80,6 +100,8 @@ async def read_json(request: Request, limit: int) -> Any:
             raise PayloadTooLarge(f"Request body is larger than the {limit}-byte limit.")
         chunks.append(chunk)
     body = b"".join(chunks)
+    if wbits is not None:
+        body = _inflate(body, wbits, limit)
     if not body:
         raise InvalidRequest("The request body is empty; expected a JSON object.")
     try:
@@ -88,6 +110,21 @@ async def read_json(request: Request, limit: int) -> Any:
         raise InvalidRequest(
             f"We could not parse the JSON body of your request. ({exc.args[0]})"
         ) from None
+
+
+def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
+    """A compressed body, decompressed to at most ``limit`` bytes (a small body may
+    inflate enormously)."""
+    inflater = zlib.decompressobj(wbits)
+    try:
+        plain = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise InvalidRequest("The request body could not be decompressed.") from None
+    if len(plain) > limit:
+        raise PayloadTooLarge(f"Request body is larger than the {limit}-byte limit.")
+    if not inflater.eof:
+        raise InvalidRequest("The compressed request body is truncated.")
+    return plain
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
