@@ -119,7 +119,7 @@ def create_app(settings: Settings) -> Starlette:
             auth=Authenticator(settings.master_key, keys),
             dispatcher=Dispatcher(
                 router,
-                TargetResolver(settings),
+                TargetResolver(settings, router.catalog),
                 pool,
                 RetryPolicy(settings.retries),
                 settings.timeouts,

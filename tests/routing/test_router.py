@@ -106,6 +106,20 @@ def test_unknown_names_raise_model_not_found() -> None:
         r.decide(chat(), "groq/llama-3.1-8b-instant")
 
 
+def test_a_bare_model_id_is_not_guessed_but_the_error_names_who_has_it() -> None:
+    with pytest.raises(ModelNotFound) as info:
+        router().decide(chat(), "mistral-small-latest")
+    assert info.value.message.endswith("Did you mean `mistral/mistral-small-latest`?")
+    # A provider configured under another name is named as configured.
+    renamed = router({"providers": {"work": {"type": "mistral", "api_key": "k"}}}, keys={})
+    with pytest.raises(ModelNotFound) as info:
+        renamed.decide(chat(), "mistral-small-latest")
+    assert info.value.message.endswith("Did you mean `work/mistral-small-latest`?")
+    with pytest.raises(ModelNotFound) as info:
+        router().decide(chat(), "nonsense")
+    assert "Did you mean" not in info.value.message
+
+
 def test_no_auto_without_providers_with_defaults() -> None:
     with pytest.raises(ModelNotFound):
         router(keys={}).decide(chat(), "auto")

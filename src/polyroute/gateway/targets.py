@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from polyroute.catalog import Catalog
 from polyroute.config import Settings
 from polyroute.errors import ModelNotFound
 
@@ -32,10 +33,16 @@ class Plan:
 
 
 class TargetResolver:
-    """Resolves a client's ``model``: a route name, or ``provider/model-id``."""
+    """Resolves a client's ``model``: a route name, or ``provider/model-id``.
 
-    def __init__(self, settings: Settings) -> None:
+    A bare model id is not guessed at (which provider, at what price, is the caller's
+    choice), but the error names the configured providers whose catalog has it.
+    """
+
+    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
         self._providers = frozenset(settings.providers)
+        self._kinds = {name: p.spec.name for name, p in settings.providers.items()}
+        self._catalog = catalog
         self._routes = {
             name: Plan(name, tuple(_split(t) for t in route.targets))
             for name, route in settings.routes.items()
@@ -55,9 +62,19 @@ class TargetResolver:
             )
         raise ModelNotFound(
             f"The model `{model}` does not exist: it is neither a route nor "
-            "`<provider>/<model-id>`.",
+            f"`<provider>/<model-id>`.{self._did_you_mean(model)}",
             param="model",
         )
+
+    def _did_you_mean(self, model: str) -> str:
+        if self._catalog is None:
+            return ""
+        found = [
+            f"`{name}/{model}`"
+            for name, kind in self._kinds.items()
+            if self._catalog.get(kind, model) is not None
+        ]
+        return f" Did you mean {' or '.join(found[:3])}?" if found else ""
 
 
 def _split(target: str) -> Target:

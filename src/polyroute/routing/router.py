@@ -57,7 +57,7 @@ class Router:
         self.latency = latency_book or LatencyBook()
         self.health = health or HealthBook()
         self._rng = rng or random.Random()
-        self._resolver = TargetResolver(settings)
+        self._resolver = TargetResolver(settings, catalog)
         self._kinds = {name: p.spec.name for name, p in settings.providers.items()}
         self._entries: dict[Target, ModelEntry | None] = {}
         """Catalog lookups by target: several per request (screening, pricing, budgets)."""
