@@ -137,6 +137,18 @@ def hits(server: EmulatorServer) -> list[float]:
     return [r["time"] for r in server.received("/chat/completions")]
 
 
+def upstream_outcome(server: EmulatorServer, path: str = "/chat/completions") -> str | None:
+    """How the emulator's last request on ``path`` ended (``client_disconnected`` when the
+    gateway dropped it), once it has; None if it has not within 5 s."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        entries = server.received(path)
+        if entries and (outcome := entries[-1].get("outcome")) is not None:
+            return str(outcome)
+        time.sleep(0.02)
+    return None
+
+
 def recorded_call(gateway: BackgroundServer, request_id: str, attempts: int) -> dict[str, Any]:
     """The call's ledger record as the usage API shows it, once its ``attempts`` are in."""
     headers = {"Authorization": f"Bearer {MASTER_KEY}"}

@@ -20,6 +20,7 @@ from tests.fallback.conftest import (
     STREAM_IDLE_S,
     hits,
     recorded_call,
+    upstream_outcome,
 )
 
 ASK = [{"role": "user", "content": "Tell me about fallbacks in three sentences."}]
@@ -339,13 +340,7 @@ def test_client_disconnect_cancels_a_non_streaming_upstream_call(
             headers={"Authorization": f"Bearer {MASTER_KEY}"},
             timeout=0.3,
         )
-    deadline = time.monotonic() + 3
-    outcome = None
-    while time.monotonic() < deadline and outcome is None:
-        entries = emulators["openai"].received(upstream_path)
-        outcome = entries[-1].get("outcome") if entries else None
-        time.sleep(0.05)
-    assert outcome == "client_disconnected"
+    assert upstream_outcome(emulators["openai"], upstream_path) == "client_disconnected"
 
 
 def test_retry_backoff_grows_and_is_capped(own_gateway, emulators) -> None:
