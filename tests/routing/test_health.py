@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from routing_helpers import FakeClock, chat, names, router, t
 
 from polyroute.errors import UpstreamKind
-from polyroute.routing import BreakerPolicy, BreakerState, HealthBook
+from polyroute.routing import BreakerPolicy, BreakerState, HealthBook, LatencyBook
 from polyroute.routing.health import _Outcomes
 
 X = t("openai/gpt-4o-mini")
@@ -171,3 +171,27 @@ def test_the_window_stays_small_under_heavy_traffic() -> None:
     assert len(outcomes._buckets) == 60
     assert outcomes.calls == 300_000  # the first second has left the window
     assert outcomes.failures == 30_000
+
+
+def test_made_up_model_ids_cannot_grow_the_books_forever() -> None:
+    """A client cycling through ``provider/<anything>`` (each a provider's 404): both books
+    keep at most their capacity; an open breaker outlives the healthy ones."""
+    clock = FakeClock()
+    health = HealthBook(POLICY, clock, max_targets=5)
+    latency = LatencyBook(clock=clock, max_targets=5)
+    trip(health)  # X, the real target, is open
+    for n in range(50):
+        made_up = t(f"openai/no-such-model-{n}")
+        health.record_failure(made_up, UpstreamKind.NOT_FOUND)
+        latency.observe(made_up, 0.1, 50.0)
+    assert len(health._breakers) == len(latency._speeds) == 5
+    assert health.state(X) is BreakerState.OPEN
+    assert latency.speed(t("openai/no-such-model-49")) is not None  # the newest are kept
+    assert latency.speed(t("openai/no-such-model-0")) is None
+
+
+def test_when_every_breaker_is_open_the_oldest_makes_room() -> None:
+    health = HealthBook(BreakerPolicy(consecutive_failures=1), FakeClock(), max_targets=2)
+    for n in range(3):
+        health.record_failure(t(f"p/m{n}"), UpstreamKind.SERVER)
+    assert list(health._breakers) == [t("p/m1"), t("p/m2")]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from polyroute.gateway.targets import Target
+from polyroute.routing.health import MAX_TARGETS
 
 Clock = Callable[[], float]
 
@@ -41,6 +42,7 @@ class LatencyBook:
         epsilon: float = 0.05,
         stale_after: float = 300.0,
         clock: Clock = time.monotonic,
+        max_targets: int = MAX_TARGETS,
     ) -> None:
         if not 0 < alpha <= 1:
             raise ValueError("alpha must be in (0, 1]")
@@ -48,6 +50,7 @@ class LatencyBook:
         self.epsilon = epsilon
         self.stale_after = stale_after
         self._clock = clock
+        self._max_targets = max_targets
         self._speeds: dict[Target, Speed] = {}
         self._probed: dict[Target, float] = {}
 
@@ -57,7 +60,10 @@ class LatencyBook:
         speed = self._speeds.get(target)
         if speed is None or now - speed.observed_at >= self.stale_after:
             # a stale figure says nothing about a target that has since recovered
-            self._speeds[target] = Speed(ttft, tokens_per_s or 0.0, now)
+            speeds = self._speeds
+            if speed is None and len(speeds) >= self._max_targets:
+                del speeds[next(iter(speeds))]  # the first measured (see ``MAX_TARGETS``)
+            speeds[target] = Speed(ttft, tokens_per_s or 0.0, now)
             return
         a = self.alpha
         speed.ttft = a * ttft + (1 - a) * speed.ttft
