@@ -145,3 +145,68 @@ def test_count_tokens(client: TestClient) -> None:
     forwarded = sdk.messages.count_tokens(model=CLAUDE, **body)  # type: ignore[arg-type]
     local = sdk.messages.count_tokens(model=MISTRAL, **body)  # type: ignore[arg-type]
     assert forwarded.input_tokens > 0 and local.input_tokens == 4 + 7
+
+
+BETAS = ["context-management-2025-06-27", "interleaved-thinking-2025-05-14"]
+CONTEXT_MANAGEMENT = {"edits": [{"type": "clear_tool_uses_20250919"}]}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_beta_features_reach_anthropic(
+    client: TestClient, upstreams: dict[str, EmulatorServer], stream: bool
+) -> None:
+    """The SDK's beta namespace: the ``anthropic-beta`` header and the beta API's own fields
+    go on to an Anthropic target, on the beta API, as the SDK itself would send them."""
+    beta = _sdk(client).beta.messages
+    ask: dict = {
+        "model": CLAUDE,
+        "max_tokens": 100,
+        "betas": BETAS,
+        "context_management": CONTEXT_MANAGEMENT,
+        "messages": [{"role": "user", "content": "Hi"}],
+    }
+    if stream:
+        with beta.stream(**ask) as events:
+            assert events.get_final_message().stop_reason == "end_turn"
+    else:
+        assert beta.create(**ask).stop_reason == "end_turn"
+    (sent,) = upstreams["anthropic"].received("/v1/messages")
+    assert sent["query"] == {"beta": "true"}
+    assert sent["headers"]["anthropic-beta"] == ",".join(BETAS)
+    assert sent["body"]["context_management"] == CONTEXT_MANAGEMENT
+
+
+def test_betas_join_those_the_operator_configured(upstreams: dict[str, EmulatorServer]) -> None:
+    emulator = upstreams["anthropic"]
+    emulator.reset()
+    provider = ResolvedProvider(
+        "anthropic",
+        PROVIDERS["anthropic"],
+        emulator.base_url,
+        api_key="test-key",
+        headers={"Anthropic-Beta": "files-api-2025-04-14, " + BETAS[0]},
+    )
+    settings = Settings(master_key=KEY, database_url="sqlite://", providers={"anthropic": provider})
+    with TestClient(create_app(settings)) as test_client:
+        _sdk(test_client).beta.messages.create(
+            model=CLAUDE, max_tokens=50, betas=BETAS, messages=[{"role": "user", "content": "Hi"}]
+        )
+        _sdk(test_client).messages.create(
+            model=CLAUDE, max_tokens=50, messages=[{"role": "user", "content": "Hi"}]
+        )
+    with_betas, without = emulator.received("/v1/messages")
+    assert with_betas["headers"]["anthropic-beta"] == ",".join(["files-api-2025-04-14", *BETAS])
+    assert without["headers"]["anthropic-beta"] == "files-api-2025-04-14, " + BETAS[0]
+    assert without["query"] == {}
+
+
+def test_beta_fields_are_dropped_for_other_providers(client: TestClient) -> None:
+    raw = _sdk(client).beta.messages.with_raw_response.create(
+        model=MISTRAL,
+        max_tokens=100,
+        betas=BETAS,
+        context_management=CONTEXT_MANAGEMENT,  # type: ignore[arg-type]
+        messages=[{"role": "user", "content": "Hi"}],
+    )
+    assert raw.parse().stop_reason == "end_turn"
+    assert "context_management" in raw.headers["x-polyroute-dropped-params"]

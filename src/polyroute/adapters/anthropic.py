@@ -33,8 +33,8 @@ from polyroute.canonical import (
 from polyroute.config import ResolvedProvider, TimeoutConfig
 from polyroute.errors import InvalidRequest, UpstreamError, UpstreamKind
 from polyroute.wire.anthropic import (
-    ANTHROPIC_FIELDS,
     AnthropicStreamDecoder,
+    anthropic_fields,
     decode_error,
     decode_messages_response,
     encode_messages_request,
@@ -81,14 +81,15 @@ class AnthropicAdapter:
         if not isinstance(request, ChatRequest):
             return []  # no embeddings or fill-in-the-middle here: refused, not trimmed
         dropped = [name for name, is_set in _UNSUPPORTED.items() if is_set(request)]
-        dropped.extend(k for k in request.extra if k not in ANTHROPIC_FIELDS)
+        accepted = anthropic_fields(request)
+        dropped.extend(k for k in request.extra if k not in accepted)
         return sorted(dropped)
 
     # -- messages ------------------------------------------------------------------------
 
     async def chat(self, request: ChatRequest, model: str) -> ChatResponse:
         body = encode_messages_request(request, model, stream=False)
-        data = await self._post_json("/v1/messages", body)
+        data = await self._post_json("/v1/messages", body, request)
         try:
             response = decode_messages_response(data, json_tool_name(request))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -98,7 +99,8 @@ class AnthropicAdapter:
 
     def chat_stream(self, request: ChatRequest, model: str) -> AsyncIterator[StreamEvent]:
         body = encode_messages_request(request, model, stream=True)
-        events = self._stream(body, AnthropicStreamDecoder(self.provider, json_tool_name(request)))
+        decoder = AnthropicStreamDecoder(self.provider, json_tool_name(request))
+        events = self._stream(body, decoder, request)
         prefix = prefix_text(request)
         return strip_echo(events, trailing_space(prefix)) if prefix else events
 
@@ -106,7 +108,7 @@ class AnthropicAdapter:
         """Anthropic's own count of the request's input tokens."""
         encoded = encode_messages_request(request, model)
         body = {k: v for k, v in encoded.items() if k in _COUNT_FIELDS}
-        data = await self._post_json("/v1/messages/count_tokens", body)
+        data = await self._post_json("/v1/messages/count_tokens", body, request)
         count = data.get("input_tokens") if isinstance(data, dict) else None
         if not isinstance(count, int):
             raise self._error("unexpected count_tokens response")
@@ -131,14 +133,25 @@ class AnthropicAdapter:
     def _error(self, what: str, kind: UpstreamKind = UpstreamKind.SERVER) -> UpstreamError:
         return UpstreamError(kind, f"{self.provider}: {what}", self.provider, 502)
 
-    async def _post_json(self, path: str, body: dict[str, Any]) -> Any:
-        return await self._upstream.post_json(self._base + path, body)
+    async def _post_json(self, path: str, body: dict[str, Any], request: ChatRequest) -> Any:
+        url, headers = self._beta(self._base + path, request)
+        return await self._upstream.post_json(url, body, headers)
 
     def _stream(
-        self, body: dict[str, Any], decoder: AnthropicStreamDecoder
+        self, body: dict[str, Any], decoder: AnthropicStreamDecoder, request: ChatRequest
     ) -> AsyncIterator[StreamEvent]:
-        url = self._base + "/v1/messages"
-        return self._upstream.stream(url, body, lambda response: self._events(response, decoder))
+        url, headers = self._beta(self._base + "/v1/messages", request)
+        return self._upstream.stream(url, body, lambda r: self._events(r, decoder), headers)
+
+    def _beta(self, url: str, request: ChatRequest) -> tuple[str, dict[str, str] | None]:
+        """The beta API (the spec's ``?beta=true``, as the Anthropic SDK calls it) with the
+        client's betas, after any the operator configured for this provider."""
+        if not request.betas:
+            return url, None
+        header = next((v for k, v in self._headers.items() if k.lower() == "anthropic-beta"), "")
+        configured = _split_betas(header)
+        betas = ",".join(dict.fromkeys((*configured, *request.betas)))
+        return f"{url}?beta=true", {"anthropic-beta": betas}
 
     async def _events(
         self, response: UpstreamStream, decoder: AnthropicStreamDecoder
@@ -170,3 +183,7 @@ class AnthropicAdapter:
 
     def _broken(self, what: str) -> StreamFailure:
         return StreamFailure(self._error(what, UpstreamKind.STREAM_BROKEN))
+
+
+def _split_betas(header: str) -> tuple[str, ...]:
+    return tuple(b for b in (part.strip() for part in header.split(",")) if b)

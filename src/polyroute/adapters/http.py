@@ -184,14 +184,16 @@ class Upstream:
         object.__setattr__(self, "headers", rnet.HeaderMap(headers))
         object.__setattr__(self, "stream_headers", headers)
 
-    async def post_json(self, url: str, body: dict[str, Any]) -> Any:
-        """POST ``body``, return the JSON answer or raise the provider's error."""
+    async def post_json(
+        self, url: str, body: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """POST ``body``, return the JSON answer or raise the provider's error. ``headers``
+        are sent as well as the upstream's own (this call's, e.g. a beta feature)."""
+        sent = self.headers if headers is None else rnet.HeaderMap(self._with(headers))
         with transport_errors(self.provider):
             deadline = self.deadlines.start()
             try:
-                response = await self.session.whole.post(
-                    url, headers=self.headers, body=orjson.dumps(body)
-                )
+                response = await self.session.whole.post(url, headers=sent, body=orjson.dumps(body))
                 # No ``async with response``: reading the whole body hands the connection
                 # back to the pool, and a failed or cancelled read drops the response and
                 # its connection with it. Entering and leaving the context were two more
@@ -212,14 +214,15 @@ class Upstream:
                 UpstreamKind.SERVER, f"{self.provider}: response was not JSON", self.provider, 502
             ) from None
 
-    async def open_stream(self, url: str, body: dict[str, Any]) -> UpstreamStream:
+    async def open_stream(
+        self, url: str, body: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> UpstreamStream:
         """POST ``body`` and return the streaming response once its headers say 2xx; the
         caller closes it (``async with``)."""
+        sent = self.stream_headers if headers is None else self._with(headers)
         with transport_errors(self.provider):
             async with asyncio.timeout(self.first_byte):
-                response = await self.session.streams.post(
-                    url, self.stream_headers, orjson.dumps(body)
-                )
+                response = await self.session.streams.post(url, sent, orjson.dumps(body))
                 if response.status >= 300:
                     async with response:
                         headers = {k.lower(): v for k, v in response.headers.items()}
@@ -227,7 +230,11 @@ class Upstream:
         return UpstreamStream(response)
 
     async def stream(
-        self, url: str, body: dict[str, Any], read: StreamReader
+        self,
+        url: str,
+        body: dict[str, Any],
+        read: StreamReader,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """POST ``body`` and yield what ``read`` makes of the stream, up to and including its
         ``StreamFailure``.
@@ -236,7 +243,7 @@ class Upstream:
         response, and the wire decoders' patterns miss a key without a known prefix: it is
         redacted here, once an error is decoded, so a chunk that is not one costs nothing more.
         """
-        response = await self.open_stream(url, body)
+        response = await self.open_stream(url, body, headers)
         async with response:
             try:
                 async for event in read(response):
@@ -249,6 +256,13 @@ class Upstream:
                 # A reader may raise the error it found before the first event (Gemini's do).
                 _redacted(error, self.secrets)
                 raise
+
+    def _with(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """The upstream's headers and a call's own, the call's winning (names are matched
+        without regard to case)."""
+        names = {name.lower() for name in headers}
+        kept = {k: v for k, v in self.stream_headers.items() if k.lower() not in names}
+        return {**kept, **headers}
 
     def _error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError:
         """The provider's error, read by its protocol from the status, body and headers

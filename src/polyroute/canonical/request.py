@@ -61,6 +61,9 @@ class ChatRequest:
     """The client asked to see usage in the stream (OpenAI ``stream_options``)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Fields polyroute has no canonical slot for, forwarded to providers that accept them."""
+    betas: tuple[str, ...] = ()
+    """Anthropic beta features the client turned on (``anthropic-beta``): sent on to
+    Anthropic targets with the fields they add; no other provider has them."""
 
     def has_images(self) -> bool:
         return any(m.has_images() for m in self.messages)

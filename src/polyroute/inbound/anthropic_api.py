@@ -4,7 +4,8 @@ Any provider serves them through the dispatcher (``model: "mistral/mistral-small
 works as well as ``anthropic/claude-...``). Bodies are decoded and encoded with
 ``polyroute.wire.anthropic``; every failure leaves in Anthropic's envelope and status, and a
 stream that fails after it began ends with ``event: error``. ``anthropic-version`` and
-``anthropic-beta`` headers are accepted and not needed.
+``anthropic-beta`` turns on beta features for Anthropic targets (the header and the beta
+fields go on to them); other providers have none.
 
 ``count_tokens`` asks the target's adapter when it can count (the Anthropic adapter forwards
 to ``/v1/messages/count_tokens``); otherwise it answers a local estimate, with no network
@@ -56,6 +57,15 @@ def anthropic_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Respon
     return api_endpoint(handler, error_response)
 
 
+def _betas(request: Request) -> tuple[str, ...]:
+    """The beta features the client turned on: ``anthropic-beta``, comma-separated, in one
+    header or several."""
+    values = request.headers.getlist("anthropic-beta")
+    if not values:
+        return ()
+    return tuple(dict.fromkeys(b.strip() for v in values for b in v.split(",") if b.strip()))
+
+
 def _headers(info: CallInfo) -> dict[str, str]:
     return {**info.headers(), "request-id": info.request_id}
 
@@ -67,6 +77,7 @@ def error_response(exc: PolyrouteError, info: CallInfo) -> Response:
 
 async def messages(request: Request, state: GatewayState, info: CallInfo) -> Response:
     chat = decode_messages_request(await read_json(request, state.max_request_bytes))
+    chat.betas = _betas(request)
     dispatcher = state.dispatcher
     if chat.stream:
         opening = dispatcher.stream(chat, info, lambda a, t: a.chat_stream(chat, t.model))
@@ -86,6 +97,7 @@ async def count_tokens(request: Request, state: GatewayState, info: CallInfo) ->
         raise InvalidRequest("max_tokens: Extra inputs are not permitted", param="max_tokens")
     chat = decode_messages_request({**body, "max_tokens": _COUNT_MAX_TOKENS})
     chat.max_tokens = None
+    chat.betas = _betas(request)
 
     async def count(adapter: Adapter, target: Target) -> int:
         counter = getattr(adapter, "count_tokens", None)

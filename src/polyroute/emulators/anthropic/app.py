@@ -99,7 +99,8 @@ class AnthropicEmulator:
     async def messages(
         self, body: Any, fault: Fault | None, request: web.Request, rid: str
     ) -> web.StreamResponse:
-        model = validation.validate(body, self.table)
+        beta = request.query.get("beta") == "true"
+        model = validation.validate(body, self.table, beta=beta)
         self._check_context(model, body, fault)
         reply = generation.answer(body, model, refusal=bool(fault and fault.content_filter))
         headers = common_headers(rid)

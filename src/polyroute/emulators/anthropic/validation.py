@@ -17,6 +17,10 @@ MESSAGE_FIELDS = frozenset({
     "output_config", "service_tier", "stop_sequences", "stream", "system", "temperature",
     "thinking", "tool_choice", "tools", "top_k", "top_p",
 })  # fmt: skip
+BETA_MESSAGE_FIELDS = MESSAGE_FIELDS | {
+    "context_management", "mcp_servers", "output_format", "speed", "user_profile_id",
+}  # fmt: skip
+"""The beta endpoint's body (``/v1/messages?beta=true`` in the spec) adds these."""
 COUNT_FIELDS = frozenset({
     "cache_control", "messages", "model", "output_config", "system", "thinking", "tool_choice",
     "tools",
@@ -109,11 +113,13 @@ def validate(
     table: tuple[catalog.ClaudeModel, ...] = catalog.MODELS,
     *,
     count_tokens: bool = False,
+    beta: bool = False,
 ) -> catalog.ClaudeModel:
-    """Validate a Messages (or count_tokens) body; return the resolved model."""
+    """Validate a Messages (or count_tokens) body, of the beta API if ``beta``; return the
+    resolved model."""
     if not isinstance(body, dict):
         raise invalid("Input should be a valid dictionary or object to extract fields from")
-    allowed = COUNT_FIELDS if count_tokens else MESSAGE_FIELDS
+    allowed = COUNT_FIELDS if count_tokens else BETA_MESSAGE_FIELDS if beta else MESSAGE_FIELDS
     required = ("messages", "model") if count_tokens else ("max_tokens", "messages", "model")
     check_object(body, "", allowed)
     for key in required:

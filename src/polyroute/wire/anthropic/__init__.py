@@ -11,6 +11,7 @@ from polyroute.wire.anthropic.errors import decode_error, decode_stream_error, e
 from polyroute.wire.anthropic.requests import (
     ANTHROPIC_FIELDS,
     DEFAULT_MAX_TOKENS,
+    anthropic_fields,
     decode_messages_request,
     encode_messages_request,
     json_tool_name,
@@ -32,6 +33,7 @@ __all__ = [
     "STOP_TO_FINISH",
     "AnthropicStreamDecoder",
     "AnthropicStreamEncoder",
+    "anthropic_fields",
     "decode_error",
     "decode_messages_request",
     "decode_messages_response",

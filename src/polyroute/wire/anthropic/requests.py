@@ -18,8 +18,9 @@ Design choices (canonical ⇄ Anthropic):
   Works on every Claude model and enforces the schema.
 - ``temperature`` above Anthropic's 1.0 maximum (OpenAI allows 2) is clamped to 1.0.
 - ``n > 1`` is refused: Anthropic returns one answer per request.
-- Unknown fields are kept in ``extra``; only those Anthropic defines (``ANTHROPIC_FIELDS``)
-  are sent to it, because it rejects any other.
+- Unknown fields are kept in ``extra``; only those Anthropic defines (``ANTHROPIC_FIELDS``,
+  and with ``betas`` the beta API's ``ANTHROPIC_BETA_FIELDS``) are sent to it, because it
+  rejects any other.
 """
 
 from __future__ import annotations
@@ -54,6 +55,17 @@ ANTHROPIC_FIELDS = frozenset(
     {"cache_control", "container", "inference_geo", "metadata", "output_config",
      "service_tier", "thinking"}
 )  # fmt: skip
+ANTHROPIC_BETA_FIELDS = frozenset(
+    {"context_management", "mcp_servers", "output_format", "speed", "user_profile_id"}
+)
+"""Fields only the beta Messages API takes (``anthropic-beta``; the spec's ``?beta=true``)."""
+
+
+def anthropic_fields(req: ChatRequest) -> frozenset[str]:
+    """The extra fields Anthropic takes for ``req``: the beta API's too when it is in use."""
+    return ANTHROPIC_FIELDS | ANTHROPIC_BETA_FIELDS if req.betas else ANTHROPIC_FIELDS
+
+
 _KNOWN = frozenset(
     {"model", "messages", "max_tokens", "system", "stream", "temperature", "top_p", "top_k",
      "stop_sequences", "tools", "tool_choice", "metadata"}
@@ -206,7 +218,8 @@ def encode_messages_request(
     if req.stop:
         body["stop_sequences"] = list(req.stop)
     _sampling(req, body, thinking_on=bool(thinking and thinking.get("type") != "disabled"))
-    body.update({k: v for k, v in req.extra.items() if k in ANTHROPIC_FIELDS})
+    accepted = anthropic_fields(req)
+    body.update({k: v for k, v in req.extra.items() if k in accepted})
     if thinking:
         body["thinking"] = thinking
     if req.user is not None:
