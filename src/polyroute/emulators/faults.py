@@ -283,11 +283,14 @@ async def send_stream(
     fault: Fault | None,
     state: EmulatorState,
 ) -> web.StreamResponse | None:
-    """Write ``plan`` to the prepared ``response``, applying ``fault``; log how it ended.
+    """Send ``response``'s head, then write ``plan`` to it, applying ``fault``; log how it
+    ended.
 
-    Returns the response, or None when the connection was aborted (by the fault or the peer).
+    Returns the response, or None when the connection was aborted (by the fault or the peer,
+    who may have left before the head went out).
     """
     try:
+        await response.prepare(request)
         result = await _send_stream(request, response, plan, fault, state)
     except ConnectionResetError:
         # The client went away mid-stream: what a gateway must do when its own client leaves.

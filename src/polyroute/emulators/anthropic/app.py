@@ -110,7 +110,6 @@ class AnthropicEmulator:
         response = web.StreamResponse(headers={**headers, "cache-control": "no-cache"})
         response.content_type = "text/event-stream"
         response.charset = "utf-8"
-        await response.prepare(request)
         plan = streaming.stream_plan(reply, drop_stop=bool(fault and fault.no_done))
         await send_stream(request, response, plan, fault, self.state)
         return response

@@ -158,7 +158,6 @@ class GeminiEmulator:
                 terminator=b"]", error_event=b",\r\n" + dump(error),
                 malformed=b',\r\n{\n  "candidates": [\n    {\n      "content": {\n        "pa',
             )  # fmt: skip
-        await response.prepare(request)
         await send_stream(request, response, plan, fault, self.state)
         return response
 

@@ -164,7 +164,6 @@ class OpenAICompatEmulator:
         response = web.StreamResponse(headers=headers)
         response.content_type = content_type
         response.charset = "utf-8"
-        await response.prepare(request)
         await send_stream(request, response, plan, fault, self.state)
         return response
 
