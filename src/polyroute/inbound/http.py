@@ -80,16 +80,23 @@ _COMPRESSED = {
 async def read_json(request: Request, limit: int) -> Any:
     """The request body as JSON, refusing bodies over ``limit`` bytes before reading them
     (a compressed body: over ``limit`` either way)."""
-    encoding = request.headers.get("content-encoding")
+    # One pass over the raw headers (ASGI names them in lower case) for the two this needs,
+    # rather than two lookups through Starlette's ``Headers``: 1.0 against 3.5 µs, measured
+    # on a VM running ~3x slower than the benchmark's reference day.
+    declared = encoding = None
+    for name, value in request.scope["headers"]:
+        if name == b"content-length":
+            declared = value
+        elif name == b"content-encoding":
+            encoding = value.decode("latin-1")
     wbits = None
-    if encoding is not None and (name := encoding.strip().lower()) not in ("", "identity"):
-        wbits = _COMPRESSED.get(name)
+    if encoding is not None and (coding := encoding.strip().lower()) not in ("", "identity"):
+        wbits = _COMPRESSED.get(coding)
         if wbits is None:
             raise UnsupportedEncoding(
                 f"Content-Encoding {encoding!r} is not supported: send the body as is, "
                 "or compressed with gzip or deflate."
             )
-    declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"Request body is larger than the {limit}-byte limit.")
     chunks = []
