@@ -1,10 +1,10 @@
 """A soak: mixed traffic for several seconds while providers misbehave and clients hang up.
 
-Streams and whole answers, routes and direct targets, faults of every kind injected every
-10 ms across three emulated providers, one call in ten abandoned by its client. Afterwards
-every call the gateway took is in the ledger exactly once, none is still counted in flight
-or watched, and nothing was logged as an error (by the gateway, the event loop or the
-emulators).
+Streams and whole answers, through the OpenAI and the Anthropic API, routes and direct
+targets, faults of every kind injected every 10 ms across three emulated providers, one
+call in ten abandoned by its client. Afterwards every call the gateway took is in the
+ledger exactly once, none is still counted in flight or watched, and nothing was logged as
+an error (by the gateway, the event loop or the emulators).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
+import polyroute.inbound.anthropic_api as anthropic_api
 import polyroute.inbound.openai_api as openai_api
 from polyroute.app import create_app
 from polyroute.config import settings_from_mapping
 from polyroute.emulators import EmulatorServer
 from polyroute.gateway.calls import CallInfo
+from polyroute.inbound.http import Handler
 from polyroute.inbound.state import GatewayState
 from polyroute.server import BackgroundServer
 
@@ -70,13 +72,16 @@ def test_faults_and_hang_ups_lose_no_record_and_leak_nothing(
     tmp_path: Path, errors: _Errors, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     taken: set[str] = set()
-    chat_completions = openai_api.chat_completions
 
-    async def counted(request: Request, state: GatewayState, info: CallInfo) -> Response:
-        taken.add(info.request_id)
-        return await chat_completions(request, state, info)
+    def counted(handler: Handler) -> Handler:
+        async def counting(request: Request, state: GatewayState, info: CallInfo) -> Response:
+            taken.add(info.request_id)
+            return await handler(request, state, info)
 
-    monkeypatch.setattr(openai_api, "chat_completions", counted)
+        return counting
+
+    monkeypatch.setattr(openai_api, "chat_completions", counted(openai_api.chat_completions))
+    monkeypatch.setattr(anthropic_api, "messages", counted(anthropic_api.messages))
     emulators = {n: EmulatorServer(n).start_in_thread() for n in ("openai", "mistral", "anthropic")}
     database = tmp_path / "ledger.db"
     raw = {
@@ -128,17 +133,20 @@ async def _traffic(base_url: str, emulators: dict[str, EmulatorServer]) -> dict[
                     "messages": [{"role": "user", "content": "hello " * rng.randint(1, 50)}],
                     "stream": rng.random() < 0.5,
                 }
+                path = "/v1/chat/completions"
+                if rng.random() < 0.5:  # the same call through the Anthropic API
+                    path, body["max_tokens"] = "/v1/messages", 200
                 try:
                     if rng.random() < 0.1:
                         outcomes["abandoned"] += 1
-                        sending = http.post("/v1/chat/completions", json=body)
+                        sending = http.post(path, json=body)
                         await asyncio.wait_for(sending, rng.uniform(0.05, 0.3))
                     elif body["stream"]:
-                        async with http.stream("POST", "/v1/chat/completions", json=body) as r:
+                        async with http.stream("POST", path, json=body) as r:
                             async for _ in r.aiter_lines():
                                 pass
                     else:
-                        await http.post("/v1/chat/completions", json=body)
+                        await http.post(path, json=body)
                     outcomes["answered"] += 1
                 except (TimeoutError, httpx.HTTPError):
                     outcomes["failed"] += 1
