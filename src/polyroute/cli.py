@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import sys
 from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any
 
 from polyroute import __version__
@@ -73,10 +74,19 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _time(option: str, value: str | None) -> datetime | None:
+    from polyroute.ledger.report import parse_time
+
+    try:
+        return parse_time(value) if value else None
+    except ValueError as exc:
+        raise ValueError(f"{option}: {exc}") from None
+
+
 def _usage(args: argparse.Namespace) -> int:
     from polyroute.ledger import CallFilter
     from polyroute.ledger.database import SchemaTooNew
-    from polyroute.ledger.report import parse_group_by, parse_time, usage_report
+    from polyroute.ledger.report import parse_group_by, usage_report
 
     try:
         settings = load_settings(args.config)
@@ -85,8 +95,8 @@ def _usage(args: argparse.Namespace) -> int:
             key_id=args.key,
             model=args.model,
             provider=args.provider,
-            start=parse_time(args.since) if args.since else None,
-            end=parse_time(args.until) if args.until else None,
+            start=_time("--since", args.since),
+            end=_time("--until", args.until),
         )
     except (ConfigError, ValueError) as exc:
         print(f"polyroute usage: {exc}", file=sys.stderr)

@@ -57,8 +57,14 @@ def test_table_of_totals(config: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_bad_arguments_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["usage", "--config", str(config), "--group-by", "week"]) == 2
-    assert main(["usage", "--config", str(config), "--since", "last tuesday"]) == 2
     assert "--group-by takes" in capsys.readouterr().err
+    assert main(["usage", "--config", str(config), "--since", "last tuesday"]) == 2
+    assert capsys.readouterr().err == (
+        "polyroute usage: --since: expected 7d, 12h, 30m, 2w (ago) or an ISO date or time; "
+        "got 'last tuesday'\n"
+    )
+    assert main(["usage", "--config", str(config), "--until", "7x"]) == 2
+    assert capsys.readouterr().err.startswith("polyroute usage: --until: expected 7d")
 
 
 def test_since_forms() -> None:

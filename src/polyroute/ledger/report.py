@@ -34,7 +34,12 @@ def parse_time(value: str, now: datetime | None = None) -> datetime:
     if match:
         amount, unit = int(match.group(1)), _UNITS[match.group(2)]
         return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
-    parsed = datetime.fromisoformat(value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"expected 7d, 12h, 30m, 2w (ago) or an ISO date or time; got {value!r}"
+        ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
