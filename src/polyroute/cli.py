@@ -110,10 +110,10 @@ def _usage(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from polyroute.catalog import CatalogError, load_catalog
+    from polyroute.tables import print_table
 
     try:
         overrides = load_settings(args.config).catalog if args.config else None
@@ -145,7 +145,7 @@ def _models(args: argparse.Namespace) -> int:
             *(("-" if c is None else f"{c:f}") for c in cells),
             " ".join(sorted(entry.capabilities)),
         )
-    Console().print(table)
+    print_table(table)
     return 0
 
 

@@ -39,6 +39,9 @@ def test_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["keys", "list", *args]) == 0
     listed = capsys.readouterr().out
     assert key_id in listed and "active" in listed and secret not in listed
+    # Not a terminal: each key on one line, whatever the width (rich folded it to 80).
+    (row,) = [line for line in listed.splitlines() if key_id in line]
+    assert all(cell in row for cell in ("ci", "5/-/-", "60/-", "mistral/*", "active"))
 
     assert main(["keys", "revoke", key_id, *args]) == 0
     assert main(["keys", "list", *args]) == 0

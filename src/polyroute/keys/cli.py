@@ -13,6 +13,7 @@ from rich.table import Table
 
 from polyroute.keys.models import DEFAULT_TENANT, VirtualKey
 from polyroute.keys.store import KeyStore
+from polyroute.tables import print_table
 
 _RELATIVE = re.compile(r"^(\d+)([dhw])$")
 
@@ -64,11 +65,11 @@ def run(args: argparse.Namespace, database_url: str) -> int:
             except ValueError as exc:
                 print(f"polyroute keys: {exc}", file=sys.stderr)
                 return 2
-            console.print(_table([key]))
+            print_table(_table([key]), console)
             console.print(f"secret (shown once, store it now): [bold]{secret}[/bold]")
             return 0
         if args.action == "list":
-            console.print(_table(store.list(args.tenant)))
+            print_table(_table(store.list(args.tenant)), console)
             return 0
         if not store.revoke(args.key_id):
             print(f"polyroute keys: no key with id {args.key_id!r}", file=sys.stderr)
