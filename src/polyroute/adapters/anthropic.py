@@ -39,6 +39,7 @@ from polyroute.wire.anthropic import (
     decode_messages_response,
     encode_messages_request,
     json_tool_name,
+    parse_betas,
 )
 from polyroute.wire.sse import IdleTimeout, read_sse
 
@@ -72,6 +73,9 @@ class AnthropicAdapter:
         }
         if provider.api_key:
             self._headers["x-api-key"] = provider.api_key
+        configured = (v for k, v in self._headers.items() if k.lower() == "anthropic-beta")
+        self._betas = parse_betas(*configured)
+        """Betas the operator turned on for this provider (its ``headers``)."""
         self._timeouts = timeouts
         self._upstream = Upstream(
             self.provider, session, self._headers, timeouts.first_byte, decode_error
@@ -148,9 +152,7 @@ class AnthropicAdapter:
         client's betas, after any the operator configured for this provider."""
         if not request.betas:
             return url, None
-        header = next((v for k, v in self._headers.items() if k.lower() == "anthropic-beta"), "")
-        configured = _split_betas(header)
-        betas = ",".join(dict.fromkeys((*configured, *request.betas)))
+        betas = ",".join(parse_betas(*self._betas, *request.betas))
         return f"{url}?beta=true", {"anthropic-beta": betas}
 
     async def _events(
@@ -183,7 +185,3 @@ class AnthropicAdapter:
 
     def _broken(self, what: str) -> StreamFailure:
         return StreamFailure(self._error(what, UpstreamKind.STREAM_BROKEN))
-
-
-def _split_betas(header: str) -> tuple[str, ...]:
-    return tuple(b for b in (part.strip() for part in header.split(",")) if b)

@@ -44,6 +44,7 @@ from polyroute.wire.anthropic import (
     decode_messages_request,
     encode_error,
     encode_messages_response,
+    parse_betas,
 )
 
 _MESSAGE_FRAMING = 4
@@ -58,12 +59,8 @@ def anthropic_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Respon
 
 
 def _betas(request: Request) -> tuple[str, ...]:
-    """The beta features the client turned on: ``anthropic-beta``, comma-separated, in one
-    header or several."""
-    values = request.headers.getlist("anthropic-beta")
-    if not values:
-        return ()
-    return tuple(dict.fromkeys(b.strip() for v in values for b in v.split(",") if b.strip()))
+    """The beta features the client turned on (``anthropic-beta``)."""
+    return parse_betas(*request.headers.getlist("anthropic-beta"))
 
 
 def _headers(info: CallInfo) -> dict[str, str]:

@@ -170,11 +170,11 @@ class DisconnectWatch:
     Once a stream's response has begun, the server notices a client that leaves; before
     that, as for a whole answer, nothing would, and the provider would go on generating (and
     billing) an answer nobody will read: a reasoning model may think for a minute before its
-    first token. Watching a connection takes a task
-    of its own, so a call is watched only once it has run for ``after`` seconds (a quicker
-    one has little left to waste): one sweep every ``after`` seconds, while calls are in
-    flight, starts watchers for those that old. A call costs a dictionary entry, where a
-    timer per call cost ~5 µs (measured on the benchmark, both builds side by side).
+    first token. Watching a connection takes a task of its own, so a call is watched only
+    once it has run for ``after`` seconds (a quicker one has little left to waste): one
+    sweep every ``after`` seconds, while calls are in flight, starts watchers for those that
+    old. A call costs a dictionary entry, where a timer per call cost ~5 µs (measured on the
+    benchmark, both builds side by side).
     """
 
     def __init__(self, after: float = 0.25) -> None:

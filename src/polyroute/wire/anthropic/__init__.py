@@ -15,6 +15,7 @@ from polyroute.wire.anthropic.requests import (
     decode_messages_request,
     encode_messages_request,
     json_tool_name,
+    parse_betas,
 )
 from polyroute.wire.anthropic.responses import (
     FINISH_TO_STOP,
@@ -44,5 +45,6 @@ __all__ = [
     "encode_messages_response",
     "encode_usage",
     "json_tool_name",
+    "parse_betas",
     "tool_use_id",
 ]

@@ -59,11 +59,18 @@ ANTHROPIC_BETA_FIELDS = frozenset(
     {"context_management", "mcp_servers", "output_format", "speed", "user_profile_id"}
 )
 """Fields only the beta Messages API takes (``anthropic-beta``; the spec's ``?beta=true``)."""
+_BETA_API_FIELDS = ANTHROPIC_FIELDS | ANTHROPIC_BETA_FIELDS
 
 
 def anthropic_fields(req: ChatRequest) -> frozenset[str]:
     """The extra fields Anthropic takes for ``req``: the beta API's too when it is in use."""
-    return ANTHROPIC_FIELDS | ANTHROPIC_BETA_FIELDS if req.betas else ANTHROPIC_FIELDS
+    return _BETA_API_FIELDS if req.betas else ANTHROPIC_FIELDS
+
+
+def parse_betas(*headers: str) -> tuple[str, ...]:
+    """The beta features named in ``anthropic-beta`` header values (comma-separated, one
+    header or several), each once, in order."""
+    return tuple(dict.fromkeys(b for h in headers for b in map(str.strip, h.split(",")) if b))
 
 
 _KNOWN = frozenset(
