@@ -175,7 +175,11 @@ class TimeoutConfig(_Strict):
     connect: float = Field(default=10.0, gt=0)
     """Seconds to open a connection, rounded up to whole seconds (the client's unit)."""
     first_byte: float = Field(default=120.0, gt=0)
-    """Seconds to wait for response headers (and, for streams, the first event)."""
+    """Seconds to wait for a stream's response headers, and then for its first event."""
+    answer: float = Field(default=600.0, gt=0)
+    """Seconds to wait for a whole (non-streamed) answer. A provider sends its headers only
+    once the answer is complete, which for a long or reasoning answer takes minutes: the
+    OpenAI and Anthropic SDKs wait 600 s by default, and so does this."""
     stream_idle: float = Field(default=60.0, gt=0)
     """A stream silent this long after its first event is abandoned with an error (before
     it, ``first_byte`` applies: a model may think for minutes before answering)."""

@@ -39,7 +39,7 @@ async def emulator() -> AsyncIterator[EmulatorServer]:
 
 def _adapter(emu: EmulatorServer, key: str = "test-key", idle: float = 5.0) -> AnthropicAdapter:
     provider = ResolvedProvider("anthropic", PROVIDERS["anthropic"], emu.base_url, api_key=key)
-    timeouts = TimeoutConfig(first_byte=5, stream_idle=idle)
+    timeouts = TimeoutConfig(first_byte=5, answer=5, stream_idle=idle)
     return AnthropicAdapter(provider, create_session(5.0), timeouts)
 
 
@@ -146,7 +146,7 @@ async def test_bad_key_and_unknown_model(emulator: EmulatorServer) -> None:
 
 async def test_unreachable() -> None:
     provider = ResolvedProvider("anthropic", PROVIDERS["anthropic"], "http://127.0.0.1:9", "k")
-    adapter = AnthropicAdapter(provider, create_session(5.0), TimeoutConfig(first_byte=2))
+    adapter = AnthropicAdapter(provider, create_session(5.0), TimeoutConfig(first_byte=2, answer=2))
     with pytest.raises(UpstreamError) as info:
         await adapter.chat(_chat(), MODEL)
     assert info.value.kind is UpstreamKind.UNREACHABLE

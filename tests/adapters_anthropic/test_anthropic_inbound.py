@@ -38,7 +38,7 @@ def client(upstreams: dict[str, EmulatorServer]) -> Iterator[TestClient]:
         master_key=KEY,
         database_url="sqlite://",
         providers=providers,
-        timeouts=TimeoutConfig(first_byte=5, stream_idle=2),
+        timeouts=TimeoutConfig(first_byte=5, answer=5, stream_idle=2),
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

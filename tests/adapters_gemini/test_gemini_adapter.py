@@ -51,7 +51,7 @@ async def emulator() -> AsyncIterator[EmulatorServer]:
 def _adapter(base_url: str, idle: float = 5.0, key: str = KEY) -> GeminiAdapter:
     provider = ResolvedProvider("gemini", PROVIDERS["gemini"], base_url, api_key=key)
     return GeminiAdapter(
-        provider, create_session(5.0), TimeoutConfig(first_byte=5, stream_idle=idle)
+        provider, create_session(5.0), TimeoutConfig(first_byte=5, answer=5, stream_idle=idle)
     )
 
 

@@ -54,6 +54,7 @@ def app(emulators: dict[str, EmulatorServer]) -> Starlette:
         "timeouts": {
             "connect": 1,
             "first_byte": FIRST_BYTE_S,
+            "answer": FIRST_BYTE_S,
             "stream_idle": STREAM_IDLE_S,
             "total": 8,
         },

@@ -89,7 +89,7 @@ def test_faults_and_hang_ups_lose_no_record_and_leak_nothing(
         "database_url": f"sqlite:///{database}",
         "providers": {n: {"api_key": "x", "base_url": e.base_url} for n, e in emulators.items()},
         "routes": {"main": {"targets": [*MODELS[1:], "mistral/mistral-small-latest"]}},
-        "timeouts": {"connect": 1, "first_byte": 2, "stream_idle": 1, "total": 8},
+        "timeouts": {"connect": 1, "first_byte": 2, "answer": 2, "stream_idle": 1, "total": 8},
         "retries": {"per_target": 1, "backoff_base": 0.02, "backoff_max": 0.05},
         "health": {"consecutive_failures": 50, "cooldown": 0.5},
     }

@@ -107,7 +107,12 @@ def gateway_config(emulators: dict[str, EmulatorServer]) -> dict[str, object]:
         "routes": {
             "fallback": {"targets": ["down/any-model", "mistral/mistral-small-latest"]},
         },
-        "timeouts": {"connect": 1, "first_byte": FIRST_BYTE_S, "stream_idle": STREAM_IDLE_S},
+        "timeouts": {
+            "connect": 1,
+            "first_byte": FIRST_BYTE_S,
+            "answer": FIRST_BYTE_S,
+            "stream_idle": STREAM_IDLE_S,
+        },
         "retries": {"per_target": 1, "backoff_base": 0.05, "backoff_max": 0.2},
         "server": {"max_request_bytes": MAX_REQUEST_BYTES},
     }

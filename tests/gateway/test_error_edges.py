@@ -231,7 +231,10 @@ def own_gateway() -> Iterator[tuple[Scripted, BackgroundServer, Starlette]]:
         providers[protocol] = {"type": protocol, "base_url": url, "api_key": KEYS["plain"]}
     config = {
         "master_key": MASTER_KEY, "database_url": "sqlite://", "providers": providers,
-        "timeouts": {"connect": 1, "first_byte": FIRST_BYTE_S, "stream_idle": STREAM_IDLE_S},
+        "timeouts": {
+            "connect": 1, "first_byte": FIRST_BYTE_S, "answer": FIRST_BYTE_S,
+            "stream_idle": STREAM_IDLE_S,
+        },
         "retries": {"per_target": 1, "backoff_base": 0.05, "backoff_max": 0.2},
     }  # fmt: skip
     app = create_app(settings_from_mapping(config, env={}, source="<edges>"))

@@ -20,10 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from polyroute.adapters.http import Upstream, create_session
-from polyroute.config import ConfigError, settings_from_mapping
+from polyroute.config import ConfigError, TimeoutConfig, settings_from_mapping
 from polyroute.errors import UpstreamError, UpstreamKind
 
 CALLS = ["whole", "stream"]
+TIMEOUTS = TimeoutConfig(first_byte=5, answer=5)
 
 
 async def _call(upstream: Upstream, url: str, body: dict[str, object], how: str) -> object:
@@ -49,7 +50,7 @@ async def test_cookies_set_by_a_provider_are_not_sent_back(how: str) -> None:
     async with TestServer(app, host="127.0.0.1") as server:
         session = create_session(connect_timeout=2.0)
         upstream = Upstream(
-            "p", session, {"Authorization": "Bearer k"}, 5.0, lambda *a: UpstreamError(*a)
+            "p", session, {"Authorization": "Bearer k"}, TIMEOUTS, lambda *a: UpstreamError(*a)
         )
         # A host name: the cookie jar ignores cookies from bare IP addresses.
         url = str(server.make_url("/v1/chat/completions").with_host("localhost"))
@@ -76,7 +77,7 @@ async def test_a_redirect_is_not_followed_with_the_key() -> None:
     app.router.add_post("/elsewhere", other)
     async with TestServer(app, host="127.0.0.1") as server:
         upstream = Upstream(
-            "p", create_session(2.0), {"Authorization": "Bearer k"}, 5.0, _never_decoded
+            "p", create_session(2.0), {"Authorization": "Bearer k"}, TIMEOUTS, _never_decoded
         )
         url = str(server.make_url("/v1/chat/completions"))
         with pytest.raises(UpstreamError) as answer:
@@ -115,7 +116,7 @@ async def _tls_provider(tmp_path: Path, reached: list[str]) -> AsyncIterator[tup
 
 def _upstream(ca_bundle: str | None = None) -> Upstream:
     session = create_session(2.0, ca_bundle)
-    return Upstream("p", session, {"Authorization": "Bearer k"}, 5.0, _never_decoded)
+    return Upstream("p", session, {"Authorization": "Bearer k"}, TIMEOUTS, _never_decoded)
 
 
 @pytest.mark.parametrize("how", CALLS)

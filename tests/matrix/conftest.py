@@ -45,7 +45,7 @@ def gateway(emulators: dict[str, EmulatorServer]) -> Iterator[BackgroundServer]:
             name: {"api_key": PROVIDER_KEYS[name], "base_url": server.base_url}
             for name, server in emulators.items()
         },
-        "timeouts": {"connect": 1, "first_byte": 5, "stream_idle": 2},
+        "timeouts": {"connect": 1, "first_byte": 5, "answer": 5, "stream_idle": 2},
         # One try per call: an injected upstream failure reaches the client as it is.
         "retries": {"per_target": 0},
     }

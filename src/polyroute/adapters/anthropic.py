@@ -77,9 +77,7 @@ class AnthropicAdapter:
         self._betas = parse_betas(*configured)
         """Betas the operator turned on for this provider (its ``headers``)."""
         self._timeouts = timeouts
-        self._upstream = Upstream(
-            self.provider, session, self._headers, timeouts.first_byte, decode_error
-        )
+        self._upstream = Upstream(self.provider, session, self._headers, timeouts, decode_error)
 
     def unsupported_params(self, request: AnyRequest) -> list[str]:
         if not isinstance(request, ChatRequest):

@@ -1,4 +1,4 @@
-"""Whole answers' first-byte deadlines: one coarse clock per upstream, not a timer per call.
+"""Whole answers' deadlines (``timeouts.answer``): one coarse clock per upstream.
 
 An ``asyncio.timeout`` arms and disarms an event-loop timer for every call: 3.9 µs on the
 benchmark's VM, where a whole call costs the gateway ~250. The deadlines of one upstream's

@@ -59,7 +59,7 @@ class GeminiAdapter:
         self._base = provider.base_url.rstrip("/")
         self._timeouts = timeouts
         self._upstream = Upstream(
-            self.provider, session, auth_headers(provider), timeouts.first_byte, decode_error
+            self.provider, session, auth_headers(provider), timeouts, decode_error
         )
 
     def unsupported_params(self, request: AnyRequest) -> list[str]:

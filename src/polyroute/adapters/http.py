@@ -33,6 +33,7 @@ from polyroute import __version__
 from polyroute.adapters.deadlines import DeadlineClock
 from polyroute.adapters.stream_client import StreamClient
 from polyroute.canonical import StreamEvent, StreamFailure
+from polyroute.config import TimeoutConfig
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.wire.sse import StreamStalled
 
@@ -166,19 +167,19 @@ class Upstream:
     provider: str
     session: HttpClient
     headers: Mapping[str, str]
-    first_byte: float
-    """Seconds to wait for the response headers (the whole body, when not streaming)."""
+    timeouts: TimeoutConfig
+    """``answer`` bounds a whole answer; ``first_byte`` a stream's response headers."""
     decode_error: ErrorDecoder
     secrets: tuple[str, ...] = field(init=False, repr=False, default=())
     """The key(s) in ``headers``: never repeated in an error, whatever their shape."""
     stream_headers: dict[str, str] = field(init=False, repr=False, default_factory=dict)
     """``headers`` as the stream client takes them (``headers`` becomes rnet's own map)."""
     deadlines: DeadlineClock = field(init=False, repr=False, compare=False)
-    """Times whole answers against ``first_byte`` (cheaper than a timer per call)."""
+    """Times whole answers against ``timeouts.answer`` (cheaper than a timer per call)."""
 
     def __post_init__(self) -> None:
         headers = dict(self.headers)
-        object.__setattr__(self, "deadlines", DeadlineClock(self.first_byte))
+        object.__setattr__(self, "deadlines", DeadlineClock(self.timeouts.answer))
         object.__setattr__(self, "secrets", _secrets_in(headers))
         # Built once in each client's own form rather than converted on every request.
         object.__setattr__(self, "headers", rnet.HeaderMap(headers))
@@ -221,7 +222,7 @@ class Upstream:
         caller closes it (``async with``)."""
         sent = self.stream_headers if headers is None else self._with(headers)
         with transport_errors(self.provider):
-            async with asyncio.timeout(self.first_byte):
+            async with asyncio.timeout(self.timeouts.first_byte):
                 response = await self.session.streams.post(url, sent, orjson.dumps(body))
                 if response.status >= 300:
                     async with response:
