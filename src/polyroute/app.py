@@ -53,9 +53,7 @@ def _model_list(settings: Settings, routes: Iterable[str], catalog: Catalog) -> 
     for provider in settings.providers.values():
         kind = provider.spec.name
         listed = [(m, catalog.get(kind, m)) for m in provider.models] or [
-            (entry.model, entry)
-            for entry in catalog.entries(kind)
-            if entry.deprecation_date is None or entry.deprecation_date > today
+            (entry.model, entry) for entry in catalog.entries(kind) if not entry.deprecated(today)
         ]
         models.extend(
             ModelInfo(

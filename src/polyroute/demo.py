@@ -55,7 +55,7 @@ openai SDK (model "auto" picks a small, flagship or code model per prompt):
 anthropic SDK (served here by Gemini):
   import anthropic
   client = anthropic.Anthropic(base_url="{url}", api_key="{DEMO_KEY}")
-  message = client.messages.create(model="gemini/gemini-2.5-flash", max_tokens=200,
+  message = client.messages.create(model="gemini/gemini-flash-latest", max_tokens=200,
       messages=[{{"role": "user", "content": "Hello"}}])
   print(message.content[0].text)
 

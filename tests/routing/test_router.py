@@ -32,6 +32,17 @@ def test_default_auto_uses_configured_providers_only() -> None:
     assert default_auto_route(["local"]) is None
 
 
+def test_default_auto_leaves_out_models_past_their_deprecation_date() -> None:
+    # The catalog deprecates gpt-4o and gpt-4o-mini on 2027-01-14.
+    before = default_auto_route(["openai", "mistral"], CATALOG, today="2027-01-13")
+    after = default_auto_route(["openai", "mistral"], CATALOG, today="2027-01-14")
+    assert before is not None and after is not None
+    assert (before.tiers or {})["small"] == ["mistral/mistral-small-latest", "openai/gpt-4o-mini"]
+    assert (after.tiers or {})["small"] == ["mistral/mistral-small-latest"]
+    assert (after.tiers or {})["flagship"] == ["mistral/mistral-large-latest"]
+    assert default_auto_route(["openai"], CATALOG, today="2027-01-14") is None
+
+
 def test_auto_routes_by_tier_with_other_tiers_as_fallbacks() -> None:
     r = router()
     simple = r.decide(chat("hi!"), "auto")
@@ -39,7 +50,7 @@ def test_auto_routes_by_tier_with_other_tiers_as_fallbacks() -> None:
     assert names(simple.targets)[:4] == [
         "mistral/mistral-small-latest",
         "openai/gpt-4o-mini",
-        "gemini/gemini-2.5-flash",
+        "gemini/gemini-flash-latest",
         "anthropic/claude-haiku-4-5",
     ]
     assert names(simple.targets)[4] == "mistral/mistral-large-latest"

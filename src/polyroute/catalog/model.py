@@ -82,6 +82,10 @@ class ModelEntry:
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
+    def deprecated(self, today: str) -> bool:
+        """Past its deprecation date on ``today`` (ISO ``YYYY-MM-DD``)."""
+        return self.deprecation_date is not None and self.deprecation_date <= today
+
     @property
     def name(self) -> str:
         return f"{self.provider}/{self.model}"

@@ -63,7 +63,7 @@ class Router:
         """Catalog lookups by target: several per request (screening, pricing, budgets)."""
         self.routes: dict[str, RouteConfig] = dict(settings.routes)
         if AUTO not in self.routes:
-            auto = default_auto_route(settings.providers)
+            auto = default_auto_route(settings.providers, catalog)
             if auto is not None:
                 self.routes[AUTO] = auto
 

@@ -4,7 +4,9 @@ When the config defines no route named ``auto``, it is built from ``DEFAULT_TIER
 tier keeps the listed models whose provider is configured, in the order below (Mistral first:
 the project's reference provider; then OpenAI, Gemini, Anthropic, and the open-weight hosts).
 A tier left empty borrows the next tier in its fallback order, so one configured provider
-is enough for a working ``auto``. Every listed id is in the shipped catalog (a test checks).
+is enough for a working ``auto``. Every listed id is in the shipped catalog (a test checks);
+one the catalog marks deprecated on the day the route is built is left out, as
+``/v1/models`` leaves it out, so a retired model does not stay in ``auto`` for good.
 
 A request's tier is tried first; the other tiers' targets follow as fallbacks, in
 ``FALLBACK`` order (a code request that Codestral cannot take goes to the flagship, then the
@@ -14,14 +16,16 @@ small model).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 
+from polyroute.catalog import Catalog
 from polyroute.config import TIERS, RouteConfig
 
 DEFAULT_TIERS: Mapping[str, tuple[str, ...]] = {
     "small": (
         "mistral/mistral-small-latest",
         "openai/gpt-4o-mini",
-        "gemini/gemini-2.5-flash",
+        "gemini/gemini-flash-latest",
         "anthropic/claude-haiku-4-5",
         "groq/openai/gpt-oss-20b",
         "cerebras/gpt-oss-120b",
@@ -32,18 +36,17 @@ DEFAULT_TIERS: Mapping[str, tuple[str, ...]] = {
     "flagship": (
         "mistral/mistral-large-latest",
         "openai/gpt-4o",
-        "gemini/gemini-2.5-pro",
-        "anthropic/claude-sonnet-4-5",
+        "gemini/gemini-pro-latest",
+        "anthropic/claude-sonnet-4-6",
         "groq/openai/gpt-oss-120b",
         "deepinfra/deepseek-ai/DeepSeek-V3.1",
         "xai/grok-4.3",
-        "openrouter/anthropic/claude-sonnet-4.5",
+        "openrouter/openai/gpt-4o",
     ),
     "code": (
         "mistral/codestral-latest",
         "mistral/devstral-medium-latest",
         "deepinfra/Qwen/Qwen3-Coder-480B-A35B-Instruct-Turbo",
-        "xai/grok-code-fast-1",
         "openrouter/mistralai/codestral-2508",
     ),
 }
@@ -55,12 +58,22 @@ FALLBACK: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def default_auto_route(providers: Iterable[str]) -> RouteConfig | None:
-    """The ``auto`` route for the configured ``providers``, or ``None`` if none has defaults."""
+def default_auto_route(
+    providers: Iterable[str], catalog: Catalog | None = None, today: str | None = None
+) -> RouteConfig | None:
+    """The ``auto`` route for the configured ``providers``, or ``None`` if none has defaults;
+    without the models ``catalog`` marks deprecated on ``today`` (ISO date; default: today)."""
     configured = set(providers)
-    tiers = {
-        tier: [t for t in DEFAULT_TIERS[tier] if t.split("/", 1)[0] in configured] for tier in TIERS
-    }
+    day = today or datetime.now(UTC).date().isoformat()
+
+    def usable(target: str) -> bool:
+        provider, _, model = target.partition("/")
+        if provider not in configured:
+            return False
+        entry = catalog.get(provider, model) if catalog is not None else None
+        return entry is None or not entry.deprecated(day)
+
+    tiers = {tier: [t for t in DEFAULT_TIERS[tier] if usable(t)] for tier in TIERS}
     if not any(tiers.values()):
         return None
     return RouteConfig(strategy="tiered", tiers={k: v for k, v in tiers.items() if v})

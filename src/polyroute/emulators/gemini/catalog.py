@@ -32,6 +32,9 @@ MODELS: tuple[GeminiModel, ...] = (
     GeminiModel("gemini-2.5-flash", "Gemini 2.5 Flash", thinking=True),
     GeminiModel("gemini-2.5-pro", "Gemini 2.5 Pro", thinking=True, thinking_required=True),
     GeminiModel("gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite", thinking=True),
+    # Google's aliases for the newest stable Flash and Pro (2.5-series when introduced).
+    GeminiModel("gemini-flash-latest", "Gemini Flash Latest", thinking=True),
+    GeminiModel("gemini-pro-latest", "Gemini Pro Latest", thinking=True, thinking_required=True),
     GeminiModel("gemini-3-flash-preview", "Gemini 3 Flash Preview", thinking=True,
                 thinking_required=True, call_ids=False),
     GeminiModel("gemini-2.0-flash", "Gemini 2.0 Flash", call_ids=False, output_limit=8_192),
