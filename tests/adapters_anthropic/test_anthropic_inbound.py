@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import anthropic
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -174,6 +175,31 @@ def test_beta_features_reach_anthropic(
     assert sent["query"] == {"beta": "true"}
     assert sent["headers"]["anthropic-beta"] == ",".join(BETAS)
     assert sent["body"]["context_management"] == CONTEXT_MANAGEMENT
+
+
+def test_beta_count_tokens_keeps_the_beta_fields(
+    client: TestClient, upstreams: dict[str, EmulatorServer]
+) -> None:
+    """The beta ``count_tokens`` takes the beta fields it counts (the emulator, like the spec,
+    refuses them on the plain endpoint)."""
+    upstreams["anthropic"].reset()
+    counted = _sdk(client).beta.messages.count_tokens(
+        model=CLAUDE,
+        betas=BETAS,
+        context_management=CONTEXT_MANAGEMENT,
+        messages=[{"role": "user", "content": "Hi"}],
+    )
+    assert counted.input_tokens > 0
+    (sent,) = upstreams["anthropic"].received("/v1/messages/count_tokens")
+    assert sent["query"] == {"beta": "true"}
+    assert sent["body"]["context_management"] == CONTEXT_MANAGEMENT
+    refused = httpx.post(
+        upstreams["anthropic"].base_url + "/v1/messages/count_tokens",
+        headers={"x-api-key": "test-key", "anthropic-version": "2023-06-01"},
+        json={**sent["body"]},
+    )
+    assert refused.status_code == 400
+    assert "context_management" in refused.json()["error"]["message"]
 
 
 def test_betas_join_those_the_operator_configured(upstreams: dict[str, EmulatorServer]) -> None:

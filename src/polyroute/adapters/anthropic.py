@@ -48,6 +48,8 @@ _COUNT_FIELDS = frozenset(
     {"model", "messages", "system", "tools", "tool_choice", "thinking", "cache_control",
      "output_config"}
 )  # fmt: skip
+_BETA_COUNT_FIELDS = _COUNT_FIELDS | {"context_management", "mcp_servers", "output_format", "speed"}
+"""What the beta API's ``count_tokens`` also takes (its Messages fields but ``user_profile_id``)."""
 # Canonical fields Anthropic has no parameter for, and when they count as set.
 _UNSUPPORTED: dict[str, Callable[[ChatRequest], bool]] = {
     "seed": lambda r: r.seed is not None,
@@ -109,7 +111,8 @@ class AnthropicAdapter:
     async def count_tokens(self, request: ChatRequest, model: str) -> int:
         """Anthropic's own count of the request's input tokens."""
         encoded = encode_messages_request(request, model)
-        body = {k: v for k, v in encoded.items() if k in _COUNT_FIELDS}
+        fields = _BETA_COUNT_FIELDS if request.betas else _COUNT_FIELDS
+        body = {k: v for k, v in encoded.items() if k in fields}
         data = await self._post_json("/v1/messages/count_tokens", body, request)
         count = data.get("input_tokens") if isinstance(data, dict) else None
         if not isinstance(count, int):

@@ -117,7 +117,8 @@ class AnthropicEmulator:
     async def count_tokens(
         self, body: Any, fault: Fault | None, request: web.Request, rid: str
     ) -> web.StreamResponse:
-        model = validation.validate(body, self.table, count_tokens=True)
+        beta = request.query.get("beta") == "true"
+        model = validation.validate(body, self.table, count_tokens=True, beta=beta)
         self._check_context(model, body, fault)
         payload = {"input_tokens": generation.count_tokens(body)}
         return web.json_response(payload, headers=common_headers(rid))

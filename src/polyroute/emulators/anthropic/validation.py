@@ -25,6 +25,9 @@ COUNT_FIELDS = frozenset({
     "cache_control", "messages", "model", "output_config", "system", "thinking", "tool_choice",
     "tools",
 })  # fmt: skip
+BETA_COUNT_FIELDS = COUNT_FIELDS | {"context_management", "mcp_servers", "output_format", "speed"}
+"""The beta ``count_tokens`` body (``?beta=true``) adds these: the beta Messages fields but
+``user_profile_id``."""
 BLOCK_FIELDS: dict[str, frozenset[str]] = {
     "text": frozenset({"type", "text", "cache_control", "citations"}),
     "image": frozenset({"type", "source", "cache_control"}),
@@ -119,7 +122,10 @@ def validate(
     resolved model."""
     if not isinstance(body, dict):
         raise invalid("Input should be a valid dictionary or object to extract fields from")
-    allowed = COUNT_FIELDS if count_tokens else BETA_MESSAGE_FIELDS if beta else MESSAGE_FIELDS
+    if count_tokens:
+        allowed = BETA_COUNT_FIELDS if beta else COUNT_FIELDS
+    else:
+        allowed = BETA_MESSAGE_FIELDS if beta else MESSAGE_FIELDS
     required = ("messages", "model") if count_tokens else ("max_tokens", "messages", "model")
     check_object(body, "", allowed)
     for key in required:
