@@ -30,6 +30,7 @@ from polyroute.wire.openai import (
     decode_embedding_request,
     decode_embedding_response,
     decode_error,
+    encode_chat_response,
 )
 
 pytestmark = pytest.mark.spec
@@ -62,6 +63,7 @@ def test_openai_stream_tool_call_with_usage(cassette: Any, sse_chunks: Any) -> N
             model="gpt-4o-mini-2024-07-18",
             created=1782955817,
             system_fingerprint="fp_d0469e1700",
+            openai_fields={"service_tier": "default"},
         ),
         ToolCallStart(index=0, id="call_ZR5UUuTt3pf61kjwAJIYdVMj", name="get_capital"),
         ToolCallDelta(0, '{"'),
@@ -81,13 +83,12 @@ def test_openai_stream_tool_call_with_usage(cassette: Any, sse_chunks: Any) -> N
 
 def test_openai_stream_reencodes_byte_for_byte(cassette: Any, sse_chunks: Any) -> None:
     """Decoding OpenAI's own text stream and encoding it again gives OpenAI's chunks back,
-    byte for byte and in key order (minus ``obfuscation`` padding, ``service_tier``, the
-    first delta's ``refusal`` and the usage details polyroute does not track)."""
+    byte for byte and in key order, ``service_tier`` included (minus the ``obfuscation``
+    padding, the first delta's ``refusal`` and the usage details polyroute does not track)."""
     _, text_run = cassette("openai/chat-stream-tool-call-include-usage.cassette.yaml")
     recorded = sse_chunks(text_run["response"]["body"]["string"])
     for chunk in recorded:
         chunk.pop("obfuscation")
-        chunk.pop("service_tier")
     recorded[0]["choices"][0]["delta"].pop("refusal")
     recorded[-1]["usage"]["prompt_tokens_details"] = {"cached_tokens": 0}
     recorded[-1]["usage"]["completion_tokens_details"] = {"reasoning_tokens": 0}
@@ -116,6 +117,22 @@ def test_openai_prompt_cache_usage(cassette: Any) -> None:
     assert response.system_fingerprint is None
     assert response.choices[0].message.text() == "OK"
     assert response.choices[0].finish_reason == "stop"
+
+
+def test_openai_answer_comes_back_with_its_own_fields(cassette: Any) -> None:
+    """OpenAI's recorded answer, decoded and encoded again, is what OpenAI sent: its
+    ``service_tier`` and the message's ``annotations`` included. polyroute writes
+    ``logprobs: null`` where OpenAI left it out, and only the usage details it tracks."""
+    _, read = cassette("openai/chat-prompt-cache-cached-tokens.cassette.yaml")
+    recorded = read["response"]["parsed_body"]
+    expected = orjson.loads(orjson.dumps(recorded))
+    expected["choices"][0]["logprobs"] = None
+    expected["usage"]["prompt_tokens_details"] = {"cached_tokens": 4012}
+    expected["usage"]["completion_tokens_details"] = {"reasoning_tokens": 0}
+    response = decode_chat_response(recorded)
+    assert response.openai_fields == {"service_tier": "default"}
+    assert response.choices[0].message.openai_fields == {"annotations": []}
+    assert encode_chat_response(response) == expected
 
 
 def test_openai_reasoning_tokens(cassette: Any) -> None:
@@ -266,7 +283,12 @@ def test_openrouter_midstream_error(cassette: Any, sse_chunks: Any) -> None:
     events = _decode_stream(sse_chunks(interaction["response"]["body"]["string"]), "openrouter")
     failure = events[-1]
     assert events[:-1] == [
-        StreamStart("gen-1762179802-UN8pkJI4AGZvryk0kFnb", "minimax/minimax-m2:free", 1762179802),
+        StreamStart(
+            "gen-1762179802-UN8pkJI4AGZvryk0kFnb",
+            "minimax/minimax-m2:free",
+            1762179802,
+            openai_fields={"provider": "Minimax"},  # OpenRouter's, on every chunk
+        ),
         ReasoningDelta("We need"),
         ReasoningDelta(" to respond to a greeting. The user"),
         Finish("length"),  # sent twice upstream, reported once
@@ -330,6 +352,9 @@ def test_cerebras_responses(cassette: Any) -> None:
     assert response.created == 1764196886 and response.model == "llama-3.3-70b"
     assert response.choices[0].message.text() == "2 + 2 = 4."
     assert response.usage == Usage(input_tokens=43, output_tokens=9)
+    time_info = simple["response"]["parsed_body"]["time_info"]
+    assert response.openai_fields == {"time_info": time_info}
+    assert encode_chat_response(response)["time_info"] == time_info
 
     first, replay = cassette("cerebras/chat-reasoning.cassette.yaml")
     response = decode_chat_response(first["response"]["parsed_body"])

@@ -129,6 +129,16 @@ def test_chat_request_round_trip(req: ChatRequest) -> None:
 usage = st.builds(Usage, counts, counts, counts, counts, counts)
 
 
+def _provider_fields(names: list[str]) -> st.SearchStrategy[dict[str, Any] | None]:
+    """Fields of a provider's answer polyroute does not read, or ``None`` (never ``{}``)."""
+    return st.dictionaries(st.sampled_from(names), json_obj, max_size=2).map(lambda d: d or None)
+
+
+response_fields = _provider_fields(["service_tier", "provider", "time_info", "usage_breakdown"])
+choice_fields = _provider_fields(["native_finish_reason", "stop_reason"])
+message_fields = _provider_fields(["annotations", "audio", "function_call"])
+
+
 @st.composite
 def chat_responses(draw: st.DrawFn) -> ChatResponse:
     choices = []
@@ -136,7 +146,10 @@ def chat_responses(draw: st.DrawFn) -> ChatResponse:
         parts: list[Part] = [TextPart(draw(nonempty))] if draw(st.booleans()) else []
         calls = draw(st.lists(tool_call, max_size=2))
         reason = draw(st.sampled_from(["stop", "length", "tool_calls", "content_filter"]))
-        choices.append(Choice(index, Message("assistant", parts=parts, tool_calls=calls), reason))
+        message = Message(
+            "assistant", parts=parts, tool_calls=calls, openai_fields=draw(message_fields)
+        )
+        choices.append(Choice(index, message, reason, openai_fields=draw(choice_fields)))
     return ChatResponse(
         id=draw(ident),
         model=draw(ident),
@@ -144,6 +157,7 @@ def chat_responses(draw: st.DrawFn) -> ChatResponse:
         choices=choices,
         usage=draw(_opt(usage)),
         system_fingerprint=draw(_opt(ident)),
+        openai_fields=draw(response_fields),
     )
 
 
@@ -157,7 +171,13 @@ def test_chat_response_round_trip(resp: ChatResponse) -> None:
 @st.composite
 def streams(draw: st.DrawFn) -> list[StreamEvent]:
     events: list[StreamEvent] = [
-        StreamStart(draw(ident), draw(ident), draw(counts), draw(_opt(ident)))
+        StreamStart(
+            draw(ident),
+            draw(ident),
+            draw(counts),
+            draw(_opt(ident)),
+            draw(_provider_fields(["service_tier", "provider"])),
+        )
     ]
     n_choices = draw(st.integers(1, 2))
     calls = [0] * n_choices

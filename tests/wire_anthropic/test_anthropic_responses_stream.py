@@ -43,6 +43,7 @@ from polyroute.wire.anthropic import (
     encode_error,
     encode_messages_response,
 )
+from polyroute.wire.openai import decode_chat_response
 
 # -- responses --------------------------------------------------------------------------
 
@@ -277,3 +278,31 @@ def test_decode_error_message_is_redacted_and_capped() -> None:
 def test_a_key_in_an_error_type_is_redacted() -> None:
     body = b'{"type":"error","error":{"type":"sk-ant-api03-abcdefghijklmnop","message":"no"}}'
     assert decode_error(400, body, "a", {}).provider_type == "[redacted]"
+
+
+def test_an_openai_dialect_answer_s_own_fields_stay_out_of_anthropic_s() -> None:
+    """``openai_fields`` are for OpenAI-dialect clients: an Anthropic client served by an
+    OpenAI-compatible provider gets Anthropic's shape and nothing of the provider's."""
+    answer = decode_chat_response(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt-4o-mini",
+            "service_tier": "default",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "native_finish_reason": "stop",
+                    "message": {"role": "assistant", "content": "Hi", "annotations": []},
+                }
+            ],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+        }
+    )
+    assert answer.openai_fields == {"service_tier": "default"}
+    body = encode_messages_response(answer)
+    assert "service_tier" not in body and "native_finish_reason" not in body
+    assert body["content"] == [{"type": "text", "text": "Hi"}]
+    assert anthropic.types.Message.model_validate(body).content[0].type == "text"

@@ -68,6 +68,10 @@ class Message:
     """For ``role == "tool"``: the tool failed (Anthropic ``is_error``)."""
     prefix: bool = False
     """An assistant message the model must continue (prefill), not answer after."""
+    openai_fields: dict[str, Any] | None = None
+    """An OpenAI-dialect answer's message fields with no place here (``annotations``,
+    ``audio``), given back as they came to OpenAI-dialect clients; no other dialect's
+    codec reads or fills it."""
 
     def text(self) -> str:
         """The message's plain text, parts joined (reasoning excluded)."""

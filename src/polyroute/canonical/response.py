@@ -41,6 +41,9 @@ class Choice:
     finish_reason: FinishReason | None
     logprobs: Any = None
     """Provider log-probabilities in OpenAI's shape, passed through untouched."""
+    openai_fields: dict[str, Any] | None = None
+    """An OpenAI-dialect choice's other fields (vLLM's ``stop_reason``, OpenRouter's
+    ``native_finish_reason``): see ``ChatResponse.openai_fields``."""
 
 
 @dataclass(slots=True)
@@ -52,6 +55,11 @@ class ChatResponse:
     choices: list[Choice]
     usage: Usage | None = None
     system_fingerprint: str | None = None
+    openai_fields: dict[str, Any] | None = None
+    """The fields of an OpenAI-dialect provider's answer that polyroute has no place for
+    (OpenAI's ``service_tier``, Cerebras's ``time_info``, OpenRouter's ``provider``), given
+    back as they came to OpenAI-dialect clients (exact wire compatibility, the provider's
+    extensions included); an Anthropic-dialect client is answered without them."""
 
 
 @dataclass(slots=True)

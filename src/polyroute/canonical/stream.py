@@ -21,6 +21,10 @@ class StreamStart:
     model: str
     created: int
     system_fingerprint: str | None = None
+    openai_fields: dict[str, Any] | None = None
+    """An OpenAI-dialect stream's identity fields polyroute has no place for, the same on
+    every chunk (OpenAI's ``service_tier``, OpenRouter's ``provider``): read from its first
+    chunk and written on every chunk to OpenAI-dialect clients."""
 
 
 @dataclass(slots=True)

@@ -7,6 +7,10 @@ and each provider's usage variant (``prompt_tokens_details.cached_tokens``,
 ``cache_write_tokens``, ``completion_tokens_details.reasoning_tokens``, Groq
 ``x_groq.usage``).
 
+Fields the decoder does not read (OpenAI's ``service_tier`` and a message's
+``annotations`` or ``audio``, a provider's own extensions) are kept in the canonical
+response's ``openai_fields`` and written back as they came.
+
 Reasoning has no place in OpenAI's schema; polyroute shows it to OpenAI clients as
 ``message.reasoning_content`` (the DeepSeek / vLLM convention most clients read). A refusal
 is a ``TextPart`` whose ``provider_data`` is ``{"refusal": True}``.
@@ -61,6 +65,25 @@ def decode_finish(value: object) -> FinishReason | None:
     if value is None:
         return None
     return FINISH_REASONS.get(value, "stop") if isinstance(value, str) else "stop"
+
+
+_RESPONSE_READ = frozenset(
+    {"id", "object", "created", "model", "choices", "usage", "system_fingerprint"}
+)
+"""What the decoder reads of an answer; the other fields pass on (Groq's ``x_groq`` too: its
+request id is what Groq's support asks for)."""
+_CHOICE_READ = frozenset({"index", "message", "finish_reason", "logprobs"})
+_MESSAGE_READ = frozenset(
+    {"role", "content", "tool_calls", "refusal", "reasoning_content", "reasoning",
+     "reasoning_details"}
+)  # fmt: skip
+
+
+def unread_fields(obj: dict[str, Any], read: frozenset[str]) -> dict[str, Any] | None:
+    """``obj``'s fields outside ``read``, in their order; ``None`` when there are none."""
+    if obj.keys() <= read:
+        return None
+    return {k: v for k, v in obj.items() if k not in read}
 
 
 # -- usage --------------------------------------------------------------------------------
@@ -186,6 +209,7 @@ def decode_chat_response(body: dict[str, Any]) -> ChatResponse:
         choices=choices,
         usage=usage_of(body),
         system_fingerprint=body.get("system_fingerprint"),
+        openai_fields=unread_fields(body, _RESPONSE_READ),
     )
 
 
@@ -205,9 +229,15 @@ def _decode_choice(raw: dict[str, Any], position: int) -> Choice:
     index = raw.get("index")
     return Choice(
         index=index if isinstance(index, int) else position,
-        message=Message(role="assistant", parts=parts, tool_calls=calls),
+        message=Message(
+            role="assistant",
+            parts=parts,
+            tool_calls=calls,
+            openai_fields=unread_fields(message, _MESSAGE_READ),
+        ),
         finish_reason=decode_finish(raw.get("finish_reason")),
         logprobs=raw.get("logprobs"),
+        openai_fields=unread_fields(raw, _CHOICE_READ),
     )
 
 
@@ -230,6 +260,8 @@ def encode_chat_response(resp: ChatResponse) -> dict[str, Any]:
     }
     if resp.usage is not None:
         out["usage"] = encode_usage(resp.usage)
+    if resp.openai_fields:  # where OpenAI writes its service_tier
+        out.update(resp.openai_fields)
     out["system_fingerprint"] = resp.system_fingerprint
     return out
 
@@ -258,9 +290,14 @@ def _encode_choice(choice: Choice) -> dict[str, Any]:
         ]
     if reasoning:
         message["reasoning_content"] = "".join(reasoning)
-    return {
+    if choice.message.openai_fields:
+        message.update(choice.message.openai_fields)
+    out = {
         "index": choice.index,
         "message": message,
         "logprobs": choice.logprobs,
         "finish_reason": OPENAI_FINISH[choice.finish_reason or "stop"],
     }
+    if choice.openai_fields:
+        out.update(choice.openai_fields)
+    return out

@@ -47,8 +47,17 @@ from polyroute.wire.openai.responses import (
     new_call_id,
     reasoning_of,
     signature_of,
+    unread_fields,
     usage_of,
 )
+
+_CHUNK_READ = frozenset(
+    {"id", "object", "created", "model", "system_fingerprint", "choices", "usage", "error",
+     "x_groq", "obfuscation", "time_info"}
+)  # fmt: skip
+"""What a first chunk holds that is not passed on with the stream's identity: what the
+decoder reads, and what changes from chunk to chunk (Groq's ``x_groq`` holds the request id
+first and the usage last, ``obfuscation`` is per-chunk padding, Cerebras's ``time_info``)."""
 
 
 @dataclass(slots=True)
@@ -94,6 +103,7 @@ class ChunkDecoder:
                     model=chunk.get("model") or "",
                     created=int(chunk.get("created") or 0),
                     system_fingerprint=chunk.get("system_fingerprint"),
+                    openai_fields=unread_fields(chunk, _CHUNK_READ),
                 )
             )
         for choice in chunk.get("choices") or ():
@@ -231,6 +241,8 @@ class ChunkEncoder:
             "created": event.created,
             "model": event.model,
         }
+        if event.openai_fields:  # where OpenAI writes its service_tier
+            identity.update(event.openai_fields)
         if event.system_fingerprint is not None:
             identity["system_fingerprint"] = event.system_fingerprint
         self._head = b"data: " + orjson.dumps(identity)[:-1] + b',"choices":['
