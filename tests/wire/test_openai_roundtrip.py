@@ -12,6 +12,7 @@ from polyroute.canonical import (
     ChatRequest,
     ChatResponse,
     Choice,
+    DeltaFields,
     Finish,
     ImagePart,
     Message,
@@ -183,9 +184,14 @@ def streams(draw: st.DrawFn) -> list[StreamEvent]:
     calls = [0] * n_choices
     for _ in range(draw(st.integers(0, 12))):
         choice = draw(st.integers(0, n_choices - 1))
-        kind = draw(st.sampled_from(["text", "reasoning", "start", "args"]))
+        kind = draw(st.sampled_from(["text", "reasoning", "start", "args", "fields"]))
         if kind == "text":
             events.append(TextDelta(draw(nonempty), choice))
+        elif kind == "fields":
+            fields = st.dictionaries(
+                st.sampled_from(["annotations", "audio"]), json_obj, min_size=1
+            )
+            events.append(DeltaFields(draw(fields), choice))
         elif kind == "reasoning":
             events.append(ReasoningDelta(draw(nonempty), choice))
         elif kind == "start" or calls[choice] == 0:

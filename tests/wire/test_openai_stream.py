@@ -13,6 +13,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from polyroute.canonical import (
     ChatResponse,
     Choice,
+    DeltaFields,
     Embedding,
     EmbeddingResponse,
     Finish,
@@ -312,3 +313,32 @@ def test_reasoning_variants_and_finish_reasons() -> None:
         TextDelta("d"),
         Finish("length"),
     ]
+
+
+def test_a_search_model_s_annotation_delta_reaches_the_client_as_sent() -> None:
+    """A search model streams its citations in a delta of their own after the text
+    (``delta.annotations``, no content: openai/openai-java#297 shows one); it is passed on,
+    in a chunk of its own, before the finish."""
+    head = {"id": "chatcmpl-s1", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    citation = {
+        "type": "url_citation",
+        "url_citation": {"url": "https://example.org/a", "title": "A", "start_index": 0,
+                         "end_index": 5},
+    }  # fmt: skip
+    recorded = [
+        {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                              "logprobs": None, "finish_reason": None}]},
+        {**head, "choices": [{"index": 0, "delta": {"content": "Hello"}, "logprobs": None,
+                              "finish_reason": None}]},
+        {**head, "choices": [{"index": 0, "delta": {"annotations": [citation]},
+                              "logprobs": None, "finish_reason": None}]},
+        {**head, "choices": [{"index": 0, "delta": {}, "logprobs": None,
+                              "finish_reason": "stop"}]},
+    ]  # fmt: skip
+    decoder = ChunkDecoder("openai")
+    events = [e for chunk in recorded for e in decoder.decode(chunk)]
+    assert events[2:] == [DeltaFields({"annotations": [citation]}), Finish("stop")]
+    encoder = ChunkEncoder(include_usage=False)
+    out = b"".join(encoder.encode(e) for e in events) + encoder.done()
+    expected = b"".join(b"data: " + orjson.dumps(c) + b"\n\n" for c in recorded)
+    assert out == expected + b"data: [DONE]\n\n"

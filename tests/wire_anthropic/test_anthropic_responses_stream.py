@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from polyroute.canonical import (
     ChatResponse,
+    DeltaFields,
     Finish,
     ReasoningDelta,
     StreamEvent,
@@ -306,3 +307,18 @@ def test_an_openai_dialect_answer_s_own_fields_stay_out_of_anthropic_s() -> None
     assert "service_tier" not in body and "native_finish_reason" not in body
     assert body["content"] == [{"type": "text", "text": "Hi"}]
     assert anthropic.types.Message.model_validate(body).content[0].type == "text"
+
+
+def test_an_openai_dialect_stream_s_own_fields_stay_out_of_anthropic_s() -> None:
+    with_fields = _encode(
+        [
+            StreamStart("chatcmpl-1", "gpt-4o-mini", 0, openai_fields={"service_tier": "default"}),
+            TextDelta("Hi"),
+            DeltaFields({"annotations": [{"type": "url_citation"}]}),
+            Finish("stop"),
+        ]
+    )
+    without = _encode(
+        [StreamStart("chatcmpl-1", "gpt-4o-mini", 0), TextDelta("Hi"), Finish("stop")]
+    )
+    assert with_fields == without

@@ -20,6 +20,7 @@ from polyroute.canonical.response import (
     Usage,
 )
 from polyroute.canonical.stream import (
+    DeltaFields,
     Finish,
     ReasoningDelta,
     StreamEvent,
@@ -36,6 +37,7 @@ __all__ = [
     "ChatRequest",
     "ChatResponse",
     "Choice",
+    "DeltaFields",
     "Embedding",
     "EmbeddingRequest",
     "EmbeddingResponse",

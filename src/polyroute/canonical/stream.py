@@ -76,6 +76,16 @@ class StreamFailure:
     error: UpstreamError
 
 
+@dataclass(slots=True)
+class DeltaFields:
+    """An OpenAI-dialect delta's fields with no event of their own (a search model's
+    ``annotations``, an audio model's ``audio``), sent on as they came, in a chunk of their
+    own, to OpenAI-dialect clients; other dialects' encoders skip it."""
+
+    fields: dict[str, Any]
+    choice: int = 0
+
+
 StreamEvent = (
     StreamStart
     | TextDelta
@@ -85,4 +95,5 @@ StreamEvent = (
     | Finish
     | UsageReport
     | StreamFailure
+    | DeltaFields
 )

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from polyroute.canonical import (
+    DeltaFields,
     Finish,
     ReasoningDelta,
     ReasoningPart,
@@ -51,6 +52,11 @@ from polyroute.wire.openai.responses import (
     usage_of,
 )
 
+_DELTA_READ = frozenset(
+    {"role", "content", "tool_calls", "refusal", "reasoning_content", "reasoning",
+     "reasoning_details"}
+)  # fmt: skip
+"""What the decoder reads of a delta; other non-null fields become a ``DeltaFields``."""
 _CHUNK_READ = frozenset(
     {"id", "object", "created", "model", "system_fingerprint", "choices", "usage", "error",
      "x_groq", "obfuscation", "time_info"}
@@ -121,31 +127,40 @@ class ChunkDecoder:
         index = choice.get("index") or 0
         delta = choice.get("delta")
         if delta:
-            reasoning = reasoning_of(delta)
-            if reasoning:
-                events.append(ReasoningDelta(reasoning, index))
-            if "reasoning_details" in delta:  # OpenRouter: a signature to echo back later
-                signature = signature_of(delta["reasoning_details"])
-                if signature:
-                    events.append(ReasoningDelta("", index, signature=signature))
-            content = delta.get("content")
-            if content:
-                if isinstance(content, str):
-                    events.append(TextDelta(content, index, choice.get("logprobs")))
-                else:  # Mistral: an array of text / thinking chunks
-                    for part in content_parts(content):
-                        cls = ReasoningDelta if isinstance(part, ReasoningPart) else TextDelta
-                        events.append(cls(part.text, index))
-            refusal = delta.get("refusal")
-            if refusal:
-                events.append(TextDelta(refusal, index))
-            calls = delta.get("tool_calls")
-            if calls:
-                self._tool_calls(index, calls, events)
+            self._delta(index, delta, choice.get("logprobs"), events)
         reason = choice.get("finish_reason")
         if reason and index not in self._finished:  # some providers repeat it (OpenRouter)
             self._finished.add(index)
             events.append(Finish(decode_finish(reason) or "stop", index))
+
+    def _delta(
+        self, index: int, delta: dict[str, Any], logprobs: Any, events: list[StreamEvent]
+    ) -> None:
+        reasoning = reasoning_of(delta)
+        if reasoning:
+            events.append(ReasoningDelta(reasoning, index))
+        if "reasoning_details" in delta:  # OpenRouter: a signature to echo back later
+            signature = signature_of(delta["reasoning_details"])
+            if signature:
+                events.append(ReasoningDelta("", index, signature=signature))
+        content = delta.get("content")
+        if content:
+            if isinstance(content, str):
+                events.append(TextDelta(content, index, logprobs))
+            else:  # Mistral: an array of text / thinking chunks
+                for part in content_parts(content):
+                    cls = ReasoningDelta if isinstance(part, ReasoningPart) else TextDelta
+                    events.append(cls(part.text, index))
+        refusal = delta.get("refusal")
+        if refusal:
+            events.append(TextDelta(refusal, index))
+        calls = delta.get("tool_calls")
+        if calls:
+            self._tool_calls(index, calls, events)
+        if not delta.keys() <= _DELTA_READ:
+            fields = {k: v for k, v in delta.items() if k not in _DELTA_READ and v is not None}
+            if fields:
+                events.append(DeltaFields(fields, index))
 
     def _tool_calls(self, choice: int, calls: list[Any], events: list[StreamEvent]) -> None:
         for call in calls:
@@ -207,6 +222,7 @@ class ChunkEncoder:
             UsageReport: self._keep_usage,
             StreamStart: self._start,
             StreamFailure: self._failure,
+            DeltaFields: self._fields,
         }
 
     def encode(self, event: StreamEvent) -> bytes:
@@ -296,6 +312,9 @@ class ChunkEncoder:
     def _arguments(self, event: ToolCallDelta) -> bytes:
         call = {"index": event.index, "function": {"arguments": event.arguments}}
         return self._chunk(event.choice, {"tool_calls": [call]}, None)
+
+    def _fields(self, event: DeltaFields) -> bytes:
+        return self._chunk(event.choice, event.fields, None)
 
     def _finish(self, event: Finish) -> bytes:
         return self._chunk(event.choice, {}, OPENAI_FINISH[event.reason])
