@@ -127,7 +127,11 @@ class ChunkDecoder:
         index = choice.get("index") or 0
         delta = choice.get("delta")
         if delta:
-            self._delta(index, delta, choice.get("logprobs"), events)
+            content = delta.get("content")
+            if len(delta) == 1 and type(content) is str and content:  # a token: the hot path
+                events.append(TextDelta(content, index, choice.get("logprobs")))
+            else:
+                self._delta(index, delta, choice.get("logprobs"), events)
         reason = choice.get("finish_reason")
         if reason and index not in self._finished:  # some providers repeat it (OpenRouter)
             self._finished.add(index)
