@@ -33,6 +33,7 @@ from polyroute.canonical import (
 from polyroute.config import ResolvedProvider, TimeoutConfig
 from polyroute.errors import InvalidRequest, UpstreamError, UpstreamKind
 from polyroute.wire.anthropic import (
+    ANTHROPIC_BETA_FIELDS,
     AnthropicStreamDecoder,
     anthropic_fields,
     decode_error,
@@ -48,8 +49,8 @@ _COUNT_FIELDS = frozenset(
     {"model", "messages", "system", "tools", "tool_choice", "thinking", "cache_control",
      "output_config"}
 )  # fmt: skip
-_BETA_COUNT_FIELDS = _COUNT_FIELDS | {"context_management", "mcp_servers", "output_format", "speed"}
-"""What the beta API's ``count_tokens`` also takes (its Messages fields but ``user_profile_id``)."""
+_BETA_COUNT_FIELDS = _COUNT_FIELDS | (ANTHROPIC_BETA_FIELDS - {"user_profile_id"})
+"""What the beta API's ``count_tokens`` takes: its Messages fields but ``user_profile_id``."""
 # Canonical fields Anthropic has no parameter for, and when they count as set.
 _UNSUPPORTED: dict[str, Callable[[ChatRequest], bool]] = {
     "seed": lambda r: r.seed is not None,

@@ -9,6 +9,7 @@ stop reasons; ``stream``: event sequence).
 from polyroute.wire.anthropic.blocks import tool_use_id
 from polyroute.wire.anthropic.errors import decode_error, decode_stream_error, encode_error
 from polyroute.wire.anthropic.requests import (
+    ANTHROPIC_BETA_FIELDS,
     ANTHROPIC_FIELDS,
     DEFAULT_MAX_TOKENS,
     anthropic_fields,
@@ -28,6 +29,7 @@ from polyroute.wire.anthropic.responses import (
 from polyroute.wire.anthropic.stream import AnthropicStreamDecoder, AnthropicStreamEncoder
 
 __all__ = [
+    "ANTHROPIC_BETA_FIELDS",
     "ANTHROPIC_FIELDS",
     "DEFAULT_MAX_TOKENS",
     "FINISH_TO_STOP",

@@ -67,16 +67,17 @@ def decode_finish(value: object) -> FinishReason | None:
     return FINISH_REASONS.get(value, "stop") if isinstance(value, str) else "stop"
 
 
-_RESPONSE_READ = frozenset(
+RESPONSE_READ = frozenset(
     {"id", "object", "created", "model", "choices", "usage", "system_fingerprint"}
 )
 """What the decoder reads of an answer; the other fields pass on (Groq's ``x_groq`` too: its
 request id is what Groq's support asks for)."""
 _CHOICE_READ = frozenset({"index", "message", "finish_reason", "logprobs"})
-_MESSAGE_READ = frozenset(
+MESSAGE_READ = frozenset(
     {"role", "content", "tool_calls", "refusal", "reasoning_content", "reasoning",
      "reasoning_details"}
 )  # fmt: skip
+"""What the decoders read of a message, or of a stream's delta (a message in pieces)."""
 
 
 def unread_fields(obj: dict[str, Any], read: frozenset[str]) -> dict[str, Any] | None:
@@ -209,7 +210,7 @@ def decode_chat_response(body: dict[str, Any]) -> ChatResponse:
         choices=choices,
         usage=usage_of(body),
         system_fingerprint=body.get("system_fingerprint"),
-        openai_fields=unread_fields(body, _RESPONSE_READ),
+        openai_fields=unread_fields(body, RESPONSE_READ),
     )
 
 
@@ -233,7 +234,7 @@ def _decode_choice(raw: dict[str, Any], position: int) -> Choice:
             role="assistant",
             parts=parts,
             tool_calls=calls,
-            openai_fields=unread_fields(message, _MESSAGE_READ),
+            openai_fields=unread_fields(message, MESSAGE_READ),
         ),
         finish_reason=decode_finish(raw.get("finish_reason")),
         logprobs=raw.get("logprobs"),

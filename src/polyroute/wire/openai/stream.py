@@ -40,7 +40,9 @@ from polyroute.canonical import (
 )
 from polyroute.wire.openai.errors import decode_stream_error, encode_error
 from polyroute.wire.openai.responses import (
+    MESSAGE_READ,
     OPENAI_FINISH,
+    RESPONSE_READ,
     arguments_text,
     content_parts,
     decode_finish,
@@ -52,18 +54,11 @@ from polyroute.wire.openai.responses import (
     usage_of,
 )
 
-_DELTA_READ = frozenset(
-    {"role", "content", "tool_calls", "refusal", "reasoning_content", "reasoning",
-     "reasoning_details"}
-)  # fmt: skip
-"""What the decoder reads of a delta; other non-null fields become a ``DeltaFields``."""
-_CHUNK_READ = frozenset(
-    {"id", "object", "created", "model", "system_fingerprint", "choices", "usage", "error",
-     "x_groq", "obfuscation", "time_info"}
-)  # fmt: skip
+_CHUNK_READ = RESPONSE_READ | {"error", "x_groq", "obfuscation", "time_info"}
 """What a first chunk holds that is not passed on with the stream's identity: what the
 decoder reads, and what changes from chunk to chunk (Groq's ``x_groq`` holds the request id
-first and the usage last, ``obfuscation`` is per-chunk padding, Cerebras's ``time_info``)."""
+first and the usage last, ``obfuscation`` is per-chunk padding, Cerebras's ``time_info``).
+A delta's fields outside ``MESSAGE_READ`` that are not null become a ``DeltaFields``."""
 
 
 @dataclass(slots=True)
@@ -161,8 +156,8 @@ class ChunkDecoder:
         calls = delta.get("tool_calls")
         if calls:
             self._tool_calls(index, calls, events)
-        if not delta.keys() <= _DELTA_READ:
-            fields = {k: v for k, v in delta.items() if k not in _DELTA_READ and v is not None}
+        if not delta.keys() <= MESSAGE_READ:
+            fields = {k: v for k, v in delta.items() if k not in MESSAGE_READ and v is not None}
             if fields:
                 events.append(DeltaFields(fields, index))
 
