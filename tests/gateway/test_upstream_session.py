@@ -1,4 +1,4 @@
-"""The pooled upstream clients (rnet for whole answers, aiohttp for streams): shared by every
+"""The pooled upstream clients (whole answers' own, aiohttp for streams): shared by every
 tenant of a provider, so nothing one call receives may ride along on another's request; and
 they talk only to servers they can trust, directly. Each case runs through both."""
 
@@ -227,6 +227,7 @@ def test_providers_with_the_same_trust_store_share_one_tls_context(tmp_path: Pat
     first, second = create_session(2.0), create_session(5.0)
     private = create_session(2.0, str(cert))
     assert first.streams._tls is second.streams._tls
+    assert first.whole._tls is first.streams._tls
     assert private.streams._tls is not first.streams._tls
     assert private.streams._tls is create_session(2.0, str(cert)).streams._tls
 
@@ -234,13 +235,13 @@ def test_providers_with_the_same_trust_store_share_one_tls_context(tmp_path: Pat
 def test_without_a_system_ca_file_streams_still_trust_the_public_roots(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A slim image may have no CA file: rnet falls back to its built-in Mozilla roots, and
-    the stream client to certifi's copy of them, rather than trusting nothing."""
-    from polyroute.adapters.stream_client import _tls_context
+    """A slim image may have no CA file: both clients fall back to certifi's copy of the
+    Mozilla roots rather than trusting nothing."""
+    from polyroute.adapters.tls import tls_context
 
     (tmp_path / "empty.pem").write_text("")
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "empty.pem"))  # the system has none
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
-    context = _tls_context.__wrapped__(None)  # uncached: built under this environment
+    context = tls_context.__wrapped__(None)  # uncached: built under this environment
     assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
     assert context.cert_store_stats()["x509_ca"] >= 100

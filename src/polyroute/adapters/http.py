@@ -1,22 +1,17 @@
 """Pooled HTTP clients per upstream, and the translation of transport failures.
 
-Whole answers go through rnet (Rust's hyper and tokio under an asyncio binding), chosen by
-measurement on the benchmark's relay: 97-112 µs of CPU per relayed call on one core against
-179-220 µs through aiohttp's client (``benchmarks/results/stacks.md``). pyreqwest was as fast
-but does not abort a request whose asyncio task is cancelled (the call runs on, and is
-billed, after the client has gone); rnet drops it and its connection, which the tests check.
-Streams go through aiohttp instead (``stream_client.py`` says why).
+Whole answers go through ``answer_client.py`` (HTTP/1.1 on the event loop, chosen by
+measurement: it says why), streams through aiohttp (``stream_client.py`` says why). Either
+drops a request, and its connection, when the call awaiting it is cancelled, so a provider
+stops generating for a client that has gone; the tests check it.
 
-Lower-layer exceptions (rnet's, aiohttp's, timeouts) become ``UpstreamError`` in exactly one
+Lower-layer exceptions (the clients', timeouts) become ``UpstreamError`` in exactly one
 place, ``transport_errors``, so adapters never see a library's exception types.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-import os
-import ssl
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,77 +21,41 @@ from typing import Any
 
 import aiohttp
 import orjson
-import rnet
-from rnet.exceptions import BodyError, DecodingError
 
-from polyroute import __version__
+from polyroute.adapters.answer_client import AnswerClient, BadResponse, header_block
 from polyroute.adapters.deadlines import DeadlineClock
 from polyroute.adapters.stream_client import StreamClient
+from polyroute.adapters.tls import system_ca_bundle, tls_context
 from polyroute.canonical import StreamEvent, StreamFailure
 from polyroute.config import TimeoutConfig
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.wire.sse import StreamStalled
 
-_TRANSPORT_ERRORS = (
-    aiohttp.ClientError,
-    rnet.exceptions.ConnectionError,
-    rnet.exceptions.ConnectionResetError,
-    rnet.exceptions.RequestError,
-    rnet.exceptions.DNSResolverError,
-    BodyError,
-    DecodingError,
-    OSError,
-)
-_CUT_SHORT = (BodyError, DecodingError, aiohttp.ClientPayloadError)
-"""How each client reports a body that ended before it was complete."""
+_TRANSPORT_ERRORS = (aiohttp.ClientError, BadResponse, OSError)
+_CUT_SHORT = (aiohttp.ClientPayloadError,)
+"""How the stream client reports a body that ended before it was complete."""
 
 
 @dataclass(slots=True)
 class HttpClient:
     """One upstream's connection pools: one for whole answers, one for streams."""
 
-    whole: rnet.Client
+    whole: AnswerClient
     streams: StreamClient
 
     async def aclose(self) -> None:
+        self.whole.close()
         await self.streams.aclose()
-
-
-def system_ca_bundle() -> Path | None:
-    """The trust store Python's own TLS would use: ``SSL_CERT_FILE``, else OpenSSL's default
-    file (on Debian, ``ca-certificates``, which holds any CA the operator installed)."""
-    paths = ssl.get_default_verify_paths()
-    for candidate in (os.environ.get(paths.openssl_cafile_env), paths.cafile):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
 
 
 def create_session(connect_timeout: float, ca_bundle: str | None = None) -> HttpClient:
     """Keep-alive connection pools for one upstream.
 
     Certificates are checked against ``ca_bundle``, else the system's trust store (what an
-    operator adds a private CA to), else (whole answers) rnet's built-in Mozilla roots.
+    operator adds a private CA to), else the Mozilla roots (``tls.py``).
     """
-    trust = Path(ca_bundle) if ca_bundle else system_ca_bundle()
-    whole = rnet.Client(
-        verify=trust if trust is not None else True,
-        user_agent=f"polyroute/{__version__}",
-        # The client takes whole seconds.
-        connect_timeout=max(1, math.ceil(connect_timeout)),
-        pool_idle_timeout=30,
-        # One pool serves every tenant: a cookie a provider sets on one tenant's call must
-        # not ride along on another's.
-        cookie_store=False,
-        # A provider API that redirects a POST carrying a key is answered as an error, not
-        # followed to wherever it points.
-        allow_redirects=False,
-        # Where traffic goes is the config's business (base_url), not the environment's.
-        no_proxy=True,
-        tcp_nodelay=True,
-        gzip=True,
-    )
-    return HttpClient(whole, StreamClient(connect_timeout, trust))
+    tls = tls_context(Path(ca_bundle) if ca_bundle else system_ca_bundle())
+    return HttpClient(AnswerClient(connect_timeout, tls), StreamClient(connect_timeout, tls))
 
 
 @contextmanager
@@ -108,7 +67,7 @@ def transport_errors(provider: str, *, started: bool = False) -> Iterator[None]:
         raise UpstreamError(
             UpstreamKind.STREAM_BROKEN, f"{provider}: stream stalled ({exc})", provider, 502
         ) from None
-    except (TimeoutError, rnet.exceptions.TimeoutError):
+    except TimeoutError:
         kind = UpstreamKind.STREAM_BROKEN if started else UpstreamKind.TIMEOUT
         raise UpstreamError(
             kind, f"{provider}: timed out waiting for a response", provider, 504
@@ -172,44 +131,38 @@ class Upstream:
     decode_error: ErrorDecoder
     secrets: tuple[str, ...] = field(init=False, repr=False, default=())
     """The key(s) in ``headers``: never repeated in an error, whatever their shape."""
-    stream_headers: dict[str, str] = field(init=False, repr=False, default_factory=dict)
-    """``headers`` as the stream client takes them (``headers`` becomes rnet's own map)."""
+    header_lines: bytes = field(init=False, repr=False, default=b"")
+    """``headers`` as the whole-answer client sends them, built once."""
     deadlines: DeadlineClock = field(init=False, repr=False, compare=False)
     """Times whole answers against ``timeouts.answer`` (cheaper than a timer per call)."""
 
     def __post_init__(self) -> None:
         headers = dict(self.headers)
+        object.__setattr__(self, "headers", headers)
         object.__setattr__(self, "deadlines", DeadlineClock(self.timeouts.answer))
         object.__setattr__(self, "secrets", _secrets_in(headers))
-        # Built once in each client's own form rather than converted on every request.
-        object.__setattr__(self, "headers", rnet.HeaderMap(headers))
-        object.__setattr__(self, "stream_headers", headers)
+        object.__setattr__(self, "header_lines", header_block(headers))
 
     async def post_json(
         self, url: str, body: dict[str, Any], headers: Mapping[str, str] | None = None
     ) -> Any:
         """POST ``body``, return the JSON answer or raise the provider's error. ``headers``
         are sent as well as the upstream's own (this call's, e.g. a beta feature)."""
-        sent = self.headers if headers is None else rnet.HeaderMap(self._with(headers))
+        sent = self.header_lines if headers is None else header_block(self._with(headers))
         with transport_errors(self.provider):
             deadline = self.deadlines.start()
             try:
-                response = await self.session.whole.post(url, headers=sent, body=orjson.dumps(body))
-                # No ``async with response``: reading the whole body hands the connection
-                # back to the pool, and a failed or cancelled read drops the response and
-                # its connection with it. Entering and leaving the context were two more
-                # trips through the client's runtime: ~15 µs of CPU a call (measured).
-                raw = await response.bytes()
+                answer = await self.session.whole.post(url, sent, orjson.dumps(body))
             except asyncio.CancelledError:
                 if self.deadlines.expired(deadline):
                     raise TimeoutError from None
                 raise
             finally:
                 self.deadlines.stop(deadline)
-            if response.status >= 300:
-                raise self._error(response.status, _text_headers(response.headers), raw)
+            if answer.status >= 300:
+                raise self._error(answer.status, answer.header_map(), answer.body)
         try:
-            return orjson.loads(raw)
+            return orjson.loads(answer.body)
         except orjson.JSONDecodeError:
             raise UpstreamError(
                 UpstreamKind.SERVER, f"{self.provider}: response was not JSON", self.provider, 502
@@ -220,7 +173,7 @@ class Upstream:
     ) -> UpstreamStream:
         """POST ``body`` and return the streaming response once its headers say 2xx; the
         caller closes it (``async with``)."""
-        sent = self.stream_headers if headers is None else self._with(headers)
+        sent = self.headers if headers is None else self._with(headers)
         with transport_errors(self.provider):
             async with asyncio.timeout(self.timeouts.first_byte):
                 response = await self.session.streams.post(url, sent, orjson.dumps(body))
@@ -262,7 +215,7 @@ class Upstream:
         """The upstream's headers and a call's own, the call's winning (names are matched
         without regard to case)."""
         names = {name.lower() for name in headers}
-        kept = {k: v for k, v in self.stream_headers.items() if k.lower() not in names}
+        kept = {k: v for k, v in self.headers.items() if k.lower() not in names}
         return {**kept, **headers}
 
     def _error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError:
@@ -277,12 +230,6 @@ class Upstream:
                 502,
             )
         return _redacted(self.decode_error(status, body, self.provider, headers), self.secrets)
-
-
-def _text_headers(headers: rnet.HeaderMap) -> dict[str, str]:
-    """rnet's header map (lower-case byte names and values) as text."""
-    names = {key.decode("latin-1") for key in headers}
-    return {n: v.decode("latin-1") for n in names if (v := headers.get(n)) is not None}
 
 
 _KEY_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})

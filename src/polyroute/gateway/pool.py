@@ -79,7 +79,6 @@ class ProviderPool:
         self._tenant.pop((tenant, provider), None)
 
     async def aclose(self) -> None:
-        # rnet's clients close their connections when dropped; aiohttp's are closed here.
         for session in self._sessions.values():
             await session.aclose()
         self._tenant.clear()
