@@ -58,6 +58,11 @@ STACKS: dict[str, tuple[str, list[str], dict]] = {
         [*UVICORN, "raw_asgi:app"],
         {"RELAY_CLIENT": "rnet"},
     ),
+    "h": (
+        "uvicorn + raw ASGI + polyroute's whole-answer client",
+        [*UVICORN, "raw_asgi:app"],
+        {"RELAY_CLIENT": "polyroute"},
+    ),
     "d": (
         "granian (uvloop, st) + Starlette + aiohttp client",
         [*GRANIAN, "starlette_aiohttp:app"],

@@ -30,9 +30,10 @@ ls /usr/lib/nginx/modules/ngx_http_echo_module.so
 # pyenv build without --enable-optimizations that `python3` may point to spends ~8% more
 # CPU per call (README, Benchmark). run.py uses .venv-bench when it exists.
 cd "$(dirname "$0")/.."
-# select_stack.py compares servers, granian among them (not a dependency of polyroute).
+# select_stack.py compares servers and clients, granian and rnet among them (neither is a
+# dependency of polyroute).
 if [ -x .venv/bin/python ]; then
-  .venv/bin/python -m pip install --quiet 'granian>=2.8,<3'
+  .venv/bin/python -m pip install --quiet 'granian>=2.8,<3' 'rnet>=2.4,<3'
 fi
 bench_python=${BENCH_PYTHON:-/usr/bin/python3.11}
 if [ -x "$bench_python" ]; then

@@ -1,13 +1,25 @@
-"""(c) Raw ASGI callable + aiohttp client (RELAY_CLIENT=rnet: rnet's); served by uvicorn
-(or granian)."""
+"""(c) Raw ASGI callable + aiohttp client (RELAY_CLIENT=rnet: rnet's; RELAY_CLIENT=polyroute:
+polyroute's own whole-answer client); served by uvicorn (or granian)."""
 
 from __future__ import annotations
 
 import os
 
-from common import aiohttp_session, relay_aiohttp, relay_rnet, rnet_client
+from common import (
+    aiohttp_session,
+    answer_client,
+    relay_aiohttp,
+    relay_answer_client,
+    relay_rnet,
+    rnet_client,
+)
 
-RNET = os.environ.get("RELAY_CLIENT") == "rnet"
+CLIENT = os.environ.get("RELAY_CLIENT", "aiohttp")
+CLIENTS = {
+    "aiohttp": (aiohttp_session, relay_aiohttp),
+    "rnet": (rnet_client, relay_rnet),
+    "polyroute": (answer_client, relay_answer_client),
+}
 
 HEADERS = [(b"content-type", b"application/json")]
 state: dict = {}
@@ -27,10 +39,10 @@ async def lifespan(receive, send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            state["session"] = rnet_client() if RNET else aiohttp_session()
+            state["session"] = CLIENTS[CLIENT][0]()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            if not RNET:
+            if CLIENT == "aiohttp":
                 await state["session"].close()
             await send({"type": "lifespan.shutdown.complete"})
             return
@@ -44,7 +56,6 @@ async def app(scope, receive, send) -> None:
         await send({"type": "http.response.start", "status": 404, "headers": HEADERS})
         await send({"type": "http.response.body", "body": b"{}"})
         return
-    relay = relay_rnet if RNET else relay_aiohttp
-    status, data = await relay(state["session"], await read_body(receive))
+    status, data = await CLIENTS[CLIENT][1](state["session"], await read_body(receive))
     await send({"type": "http.response.start", "status": status, "headers": HEADERS})
     await send({"type": "http.response.body", "body": data})
