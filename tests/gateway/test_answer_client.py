@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from polyroute.adapters.answer_client import (
     header_block,
 )
 from polyroute.adapters.tls import tls_context
+from tests.gateway.test_upstream_session import _self_signed
 
 LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 HEADERS = header_block({"authorization": "Bearer k", "content-type": "application/json"})
@@ -63,10 +66,13 @@ class RawServer:
     connections: int = 0
     url: str = ""
 
+    tls: ssl.SSLContext | None = None
+
     async def __aenter__(self) -> RawServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         port = self._server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        scheme, host = ("https", "localhost") if self.tls else ("http", "127.0.0.1")
+        self.url = f"{scheme}://{host}:{port}/v1/chat/completions"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -137,6 +143,25 @@ def test_a_kept_alive_connection_carries_the_next_calls(loop: str) -> None:
         assert sent.header(b"user-agent") == [f"polyroute/{__version__}".encode()]
         assert sent.header(b"authorization") == [b"Bearer k"]
         assert sent.header(b"content-length") == [b"7"]
+
+    run(loop, main)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_tls_to_a_trusted_server_and_only_to_one(loop: str, tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+
+    async def main() -> None:
+        async with RawServer(answering(ok()), tls=served) as server:
+            answers = AnswerClient(2.0, tls_context(cert))
+            for n in range(2):
+                assert (await answers.post(server.url, HEADERS, b"%d" % n)).status == 200
+            with pytest.raises(ssl.SSLCertVerificationError):
+                await client().post(server.url, HEADERS, b"x")
+        assert server.connections == 1  # kept alive for both calls; the refused one never got in
+        assert [r.body for r in server.requests] == [b"0", b"1"]
 
     run(loop, main)
 
@@ -215,6 +240,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(loop: str) -> N
             answers = client()
             await answers.post(server.url, HEADERS, b"1")
             await asyncio.sleep(0.05)
+            assert all(not origin.idle for origin in answers._origins.values())
             assert (await answers.post(server.url, HEADERS, b"2")).status == 200
         assert server.connections == 2
 

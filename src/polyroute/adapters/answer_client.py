@@ -18,6 +18,7 @@ followed (the request carries a key), and no proxy: where traffic goes is the co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import ssl
@@ -161,6 +162,8 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         waiter = self._waiter
         if waiter is None or waiter.done():
+            with contextlib.suppress(ValueError):
+                self._origin.idle.remove(self)  # the server closed it while it sat idle
             return
         if self._head and not self._complete and not self._framed():
             # No Content-Length and not chunked: the body ends where the connection does.
