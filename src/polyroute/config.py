@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from polyroute.adapters.answer_client import header_block
 from polyroute.catalog.model import Capability
 from polyroute.keys.config import KeysConfig
 from polyroute.ledger.config import LedgerConfig
@@ -62,6 +63,12 @@ class ProviderConfig(_Strict):
     def _ca_file(cls, value: str | None) -> str | None:
         if value is not None and not Path(value).is_file():
             raise ValueError(f"no such file: {value!r}")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        header_block(value)  # raises ValueError, naming the header (never its value)
         return value
 
     @field_validator("base_url")

@@ -162,8 +162,14 @@ def test_type_borrows_another_providers_kind(tmp_path: Path) -> None:
         ("mine: {api_key: KEY}", "mine", "unknown provider type 'mine'"),
         ("openai: {}", "openai.api_key", "no key given and OPENAI_API_KEY is not set"),
         ("openai: {api_key: KEY, base_url: ftp://x}", "openai.base_url", "http:// or https://"),
+        ('openrouter: {api_key: k, headers: {X-Title: "KEY\\r\\nX-Injected: 1"}}',
+         "openrouter.headers", "header 'X-Title' has a control character (CR, LF)"),
+        ('openrouter: {api_key: k, headers: {X-Title: "KEY\u2603"}}',
+         "openrouter.headers", "header 'X-Title' has characters a header cannot carry"),
+        ("openrouter: {api_key: k, headers: {X Title: KEY}}",
+         "openrouter.headers", "invalid HTTP header name 'X Title'"),
     ],
-)
+)  # fmt: skip
 def test_provider_errors_name_the_key(tmp_path: Path, entry: str, key: str, what: str) -> None:
     path = write(tmp_path, "providers: {" + entry.replace("KEY", SECRET) + "}")
     message = config_error(path)

@@ -76,8 +76,14 @@ def header_block(headers: Mapping[str, str]) -> bytes:
         if not _TOKEN.fullmatch(name):
             raise ValueError(f"invalid HTTP header name {name!r}")
         if _UNSAFE_VALUE.search(value):
-            raise ValueError(f"invalid value for HTTP header {name!r}")  # not echoed: a key
-        lines.append(f"{name}: {value.strip()}\r\n".encode("latin-1"))
+            raise ValueError(f"the value of HTTP header {name!r} has a control character (CR, LF)")
+        try:
+            lines.append(f"{name}: {value.strip()}\r\n".encode("latin-1"))
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"the value of HTTP header {name!r} has characters a header cannot carry "
+                "(only Latin-1 text)"
+            ) from None
     return b"".join(lines)
 
 
