@@ -3,8 +3,10 @@
 polyroute reads what it needs of an answer (content, tool calls, reasoning, usage) and keeps
 the rest: OpenAI's ``service_tier`` and a message's ``annotations`` (a search model's
 citations), Groq's ``x_groq`` and ``usage_breakdown``, Cerebras's ``time_info``,
-OpenRouter's ``provider`` and ``native_finish_reason``. A stream carries the fields that
-are the same on every chunk (``service_tier``, OpenRouter's ``provider``) on every chunk.
+OpenRouter's ``provider`` and ``native_finish_reason``, and the usage fields no count is
+made of (OpenAI's audio and prediction tokens, OpenRouter's ``cost``, Groq's timings). A
+stream carries the fields that are the same on every chunk (``service_tier``, OpenRouter's
+``provider``) on every chunk.
 Each emulator answers with its provider's fields (``emulators/openai_compat/shapes.py``);
 the openai SDK reads them.
 """
@@ -82,3 +84,37 @@ def test_a_stream_s_identity_fields_are_on_every_chunk(
     assert len(chunks) > 2
     assert all(getattr(chunk, field) == value for chunk in chunks)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
+def test_openai_usage_details_reach_the_sdk(client: openai.OpenAI) -> None:
+    """Whole and streamed: the usage details polyroute does not count pass on as sent."""
+    reply = client.chat.completions.create(model=BY_NAME["openai"].chat, messages=HELLO)
+    chunks = list(
+        client.chat.completions.create(
+            model=BY_NAME["openai"].chat,
+            messages=HELLO,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    for usage in (reply.usage, chunks[-1].usage):
+        assert usage is not None
+        assert usage.prompt_tokens_details is not None
+        assert usage.prompt_tokens_details.audio_tokens == 0
+        details = usage.completion_tokens_details
+        assert details is not None
+        assert (details.accepted_prediction_tokens, details.rejected_prediction_tokens) == (0, 0)
+        assert details.audio_tokens == 0
+
+
+@pytest.mark.parametrize(("provider", "fields"), [
+    ("openrouter", {"cost", "is_byok", "cost_details"}),
+    ("groq", {"queue_time", "prompt_time", "completion_time", "total_time"}),
+    ("deepinfra", {"estimated_cost"}),
+])  # fmt: skip
+def test_a_provider_s_own_usage_fields_pass_on(
+    client: openai.OpenAI, provider: str, fields: set[str]
+) -> None:
+    usage = _answer(client, provider)["usage"]
+    assert fields <= usage.keys()
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]

@@ -127,7 +127,8 @@ def test_stream_usage_is_exactly_what_the_provider_reported(
     gateway, emulators, provider: str, model: str
 ) -> None:
     """Prompt, completion, cached and reasoning tokens, wherever the provider put them
-    (Groq: ``x_groq`` then a top-level chunk; Mistral / Cerebras: the finish chunk)."""
+    (Groq: ``x_groq`` then a top-level chunk; Mistral / Cerebras: the finish chunk), and the
+    provider's other usage fields as it sent them; the cached and reasoning counts always."""
     _, raw, _ = sse(gateway, model=model, messages=LONG, stream_options={"include_usage": True})
     *chunks, _ = events(raw)
     body = last_body(emulators[provider])
@@ -141,9 +142,15 @@ def test_stream_usage_is_exactly_what_the_provider_reported(
     usage = dict(chunks[-1]["usage"])
     assert usage.pop("cost_usd")
     assert usage == {
-        **{k: wire[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
-        "prompt_tokens_details": {"cached_tokens": cached},
-        "completion_tokens_details": {"reasoning_tokens": reasoning},
+        **wire,
+        "prompt_tokens_details": {
+            "cached_tokens": cached,
+            **(wire.get("prompt_tokens_details") or {}),
+        },
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning,
+            **(wire.get("completion_tokens_details") or {}),
+        },
     }
 
 

@@ -28,6 +28,11 @@ class Usage:
     """Input written to the prompt cache (a subset of ``input_tokens``)."""
     reasoning_tokens: int = 0
     """Output spent on reasoning (a subset of ``output_tokens``)."""
+    openai_fields: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    """An OpenAI-shaped usage's fields that are not counted above (OpenAI's audio and
+    prediction tokens, OpenRouter's ``cost``, Groq's timings), as sent, for OpenAI-API
+    clients; under ``prompt_tokens_details`` / ``completion_tokens_details``, the fields of
+    those objects. Describes one provider's answer: usage that is combined drops it."""
 
     @property
     def total_tokens(self) -> int:

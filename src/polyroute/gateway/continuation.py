@@ -144,7 +144,8 @@ class StreamGuard:
         usage = report.usage
         if self._carried_output:
             output = usage.output_tokens + self._carried_output
-            usage = dataclasses.replace(usage, output_tokens=output)
+            # The provider's own usage fields (e.g. a charge) describe only its part.
+            usage = dataclasses.replace(usage, output_tokens=output, openai_fields=None)
         self._info.usage = usage
         return UsageReport(usage) if usage is not report.usage else report
 

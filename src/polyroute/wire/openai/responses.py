@@ -94,6 +94,16 @@ def _count(value: object) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
+_USAGE_READ = frozenset(
+    {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
+     "completion_tokens_details", "cache_write_tokens"}
+)  # fmt: skip
+_DETAILS_READ = {
+    "prompt_tokens_details": frozenset({"cached_tokens", "cache_write_tokens"}),
+    "completion_tokens_details": frozenset({"reasoning_tokens"}),
+}
+
+
 def decode_usage(obj: dict[str, Any]) -> Usage:
     prompt_details = obj.get("prompt_tokens_details") or {}
     completion_details = obj.get("completion_tokens_details") or {}
@@ -110,20 +120,39 @@ def decode_usage(obj: dict[str, Any]) -> Usage:
             prompt_details.get("cache_write_tokens") or obj.get("cache_write_tokens")
         ),
         reasoning_tokens=_count(completion_details.get("reasoning_tokens")),
+        openai_fields=_unread_usage(obj),
     )
 
 
+def _unread_usage(obj: dict[str, Any]) -> dict[str, Any] | None:
+    unread = unread_fields(obj, _USAGE_READ)
+    for key, read in _DETAILS_READ.items():
+        details = obj.get(key)
+        if isinstance(details, dict) and (more := unread_fields(details, read)):
+            unread = {**(unread or {}), key: more}
+    prompt = obj.get("prompt_tokens_details")
+    if isinstance(prompt, dict) and prompt.get("cache_write_tokens") == 0:
+        # encode_usage writes the count only when there is one; OpenAI writes its zero too.
+        details = {**(unread or {}).get("prompt_tokens_details", {}), "cache_write_tokens": 0}
+        unread = {**(unread or {}), "prompt_tokens_details": details}
+    return unread
+
+
 def encode_usage(u: Usage) -> dict[str, Any]:
-    prompt_details: dict[str, int] = {"cached_tokens": u.cached_input_tokens}
+    prompt_details: dict[str, Any] = {"cached_tokens": u.cached_input_tokens}
     if u.cache_write_tokens:
         prompt_details["cache_write_tokens"] = u.cache_write_tokens
-    return {
+    out: dict[str, Any] = {
         "prompt_tokens": u.input_tokens,
         "completion_tokens": u.output_tokens,
         "total_tokens": u.total_tokens,
         "prompt_tokens_details": prompt_details,
         "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
     }
+    if u.openai_fields:
+        for key, value in u.openai_fields.items():
+            out[key] = {**out[key], **value} if key in _DETAILS_READ else value
+    return out
 
 
 def usage_of(obj: dict[str, Any]) -> Usage | None:
