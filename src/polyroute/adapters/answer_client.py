@@ -109,6 +109,7 @@ class _Connection(asyncio.Protocol):
         "_head",
         "_headers",
         "_keep_alive",
+        "_loop",
         "_origin",
         "_parser",
         "_transport",
@@ -117,8 +118,9 @@ class _Connection(asyncio.Protocol):
         "idle_since",
     )
 
-    def __init__(self, origin: _Origin) -> None:
+    def __init__(self, origin: _Origin, loop: asyncio.AbstractEventLoop) -> None:
         self._origin = origin
+        self._loop = loop
         self._parser = httptools.HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[Answer] | None = None
@@ -134,7 +136,8 @@ class _Connection(asyncio.Protocol):
     async def send(self, request: bytes) -> Answer:
         transport = self._transport
         assert transport is not None
-        self._waiter = waiter = asyncio.get_running_loop().create_future()
+        # The loop kept, not looked up: in Python 3.11 each lookup is a getpid() system call.
+        self._waiter = waiter = self._loop.create_future()
         transport.write(request)
         try:
             return await waiter
@@ -318,7 +321,7 @@ class AnswerClient:
     async def _connect(self, origin: _Origin, loop: asyncio.AbstractEventLoop) -> _Connection:
         async with asyncio.timeout(self._connect_timeout):
             _, connection = await loop.create_connection(
-                lambda: _Connection(origin),
+                lambda: _Connection(origin, loop),
                 origin.host,
                 origin.port,
                 ssl=origin.tls,

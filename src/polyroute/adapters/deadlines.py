@@ -45,7 +45,7 @@ class DeadlineClock:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a clock serves one loop at a time (tests run several)
             self._loop, self._buckets, self._timer = loop, {}, None
-        task = asyncio.current_task()
+        task = asyncio.current_task(loop)  # given the loop: one getpid() call less (3.11)
         assert task is not None
         bucket = math.ceil((loop.time() + self._seconds) / self._tick)
         deadline = Deadline(task, bucket)
