@@ -153,11 +153,13 @@ def test_tls_to_a_trusted_server_and_only_to_one(loop: str, tmp_path: Path) -> N
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     served.load_cert_chain(cert, key)
 
+    large = bytes(range(256)) * 1000  # several times the client's read buffer
+
     async def main() -> None:
-        async with RawServer(answering(ok()), tls=served) as server:
+        async with RawServer(answering(ok(), ok(large)), tls=served) as server:
             answers = AnswerClient(2.0, tls_context(cert))
-            for n in range(2):
-                assert (await answers.post(server.url, HEADERS, b"%d" % n)).status == 200
+            assert (await answers.post(server.url, HEADERS, b"0")).body == b'{"ok":true}'
+            assert (await answers.post(server.url, HEADERS, b"1")).body == large
             with pytest.raises(ssl.SSLCertVerificationError):
                 await client().post(server.url, HEADERS, b"x")
         assert server.connections == 1  # kept alive for both calls; the refused one never got in
