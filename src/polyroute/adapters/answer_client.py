@@ -159,7 +159,7 @@ class _Connection(asyncio.BufferedProtocol):
                 transport.abort()
             raise
 
-    # asyncio.Protocol
+    # asyncio.BufferedProtocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not registered as asyncio.Transport subclasses.
