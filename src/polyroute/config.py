@@ -180,7 +180,7 @@ class ModelOverride(_Strict):
 
 class TimeoutConfig(_Strict):
     connect: float = Field(default=10.0, gt=0)
-    """Seconds to open a connection (TLS handshake included)."""
+    """Seconds to open a connection to a provider."""
     first_byte: float = Field(default=120.0, gt=0)
     """Seconds to wait for a stream's response headers, and then for its first event."""
     answer: float = Field(default=600.0, gt=0)
