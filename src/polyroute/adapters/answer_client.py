@@ -259,6 +259,11 @@ class _Connection(asyncio.BufferedProtocol):
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
 
+    def usable(self) -> bool:
+        """Open, and not about to close (the loop may not have reported it yet)."""
+        transport = self._transport
+        return not self.closed and transport is not None and not transport.is_closing()
+
     def close(self) -> None:
         self.closed = True
         if self._transport is not None:
@@ -325,7 +330,7 @@ class AnswerClient:
         oldest = time.monotonic() - self._idle_timeout
         while idle:
             connection = idle.pop()
-            if not connection.closed and connection.idle_since > oldest:
+            if connection.usable() and connection.idle_since > oldest:
                 if idle and idle[0].idle_since <= oldest:
                     idle.pop(0).close()  # one expired connection retired per call
                 return connection
