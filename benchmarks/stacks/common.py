@@ -68,17 +68,17 @@ async def relay_rnet(client: Any, body: bytes) -> tuple[int, bytes]:
     return resp.status, dumps(loads(data))
 
 
-def answer_client() -> Any:
-    """polyroute's own whole-answer client (``adapters/answer_client.py``)."""
-    from polyroute.adapters.answer_client import AnswerClient, header_block
+def polyroute_client() -> Any:
+    """polyroute's own HTTP/1.1 client (``adapters/http1/``)."""
+    from polyroute.adapters.http1 import Http1Client, header_block
     from polyroute.adapters.tls import tls_context
 
-    client = AnswerClient(5.0, tls_context(None))
+    client = Http1Client(5.0, tls_context(None))
     client.relay_headers = header_block(UPSTREAM_HEADERS)
     return client
 
 
-async def relay_answer_client(client: Any, body: bytes) -> tuple[int, bytes]:
+async def relay_polyroute(client: Any, body: bytes) -> tuple[int, bytes]:
     """``relay_aiohttp``'s work through polyroute's whole-answer client."""
     request = loads(body)
     answer = await client.post(UPSTREAM, client.relay_headers, dumps(request))

@@ -7,9 +7,9 @@ import os
 
 from common import (
     aiohttp_session,
-    answer_client,
+    polyroute_client,
     relay_aiohttp,
-    relay_answer_client,
+    relay_polyroute,
     relay_rnet,
     rnet_client,
 )
@@ -18,7 +18,7 @@ CLIENT = os.environ.get("RELAY_CLIENT", "aiohttp")
 CLIENTS = {
     "aiohttp": (aiohttp_session, relay_aiohttp),
     "rnet": (rnet_client, relay_rnet),
-    "polyroute": (answer_client, relay_answer_client),
+    "polyroute": (polyroute_client, relay_polyroute),
 }
 
 HEADERS = [(b"content-type", b"application/json")]

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from polyroute.adapters.answer_client import header_block
+from polyroute.adapters.http1 import header_block
 from polyroute.catalog.model import Capability
 from polyroute.keys.config import KeysConfig
 from polyroute.ledger.config import LedgerConfig

@@ -1,6 +1,6 @@
-"""The pooled upstream clients (whole answers' own, aiohttp for streams): shared by every
-tenant of a provider, so nothing one call receives may ride along on another's request; and
-they talk only to servers they can trust, directly. Each case runs through both."""
+"""The pooled upstream client: shared by every tenant of a provider, so nothing one call
+receives may ride along on another's request; and it talks only to servers it can trust,
+directly. Each case runs for a whole answer and for a stream."""
 
 from __future__ import annotations
 
@@ -226,10 +226,9 @@ def test_providers_with_the_same_trust_store_share_one_tls_context(tmp_path: Pat
     cert, _ = _self_signed(tmp_path)
     first, second = create_session(2.0), create_session(5.0)
     private = create_session(2.0, str(cert))
-    assert first.streams._tls is second.streams._tls
-    assert first.whole._tls is first.streams._tls
-    assert private.streams._tls is not first.streams._tls
-    assert private.streams._tls is create_session(2.0, str(cert)).streams._tls
+    assert first.client._tls is second.client._tls
+    assert private.client._tls is not first.client._tls
+    assert private.client._tls is create_session(2.0, str(cert)).client._tls
 
 
 def test_without_a_system_ca_file_streams_still_trust_the_public_roots(

@@ -1,9 +1,9 @@
 """Pooled HTTP clients per upstream, and the translation of transport failures.
 
-Whole answers go through ``answer_client.py`` (HTTP/1.1 on the event loop, chosen by
-measurement: it says why), streams through aiohttp (``stream_client.py`` says why). Either
-drops a request, and its connection, when the call awaiting it is cancelled, so a provider
-stops generating for a client that has gone; the tests check it.
+Whole answers and streams go through ``http1/`` (HTTP/1.1 on the event loop, chosen by
+measurement: its ``__init__`` says why). A request is dropped, with its connection, when the
+call awaiting it is cancelled or a stream is left before its end, so a provider stops
+generating for a client that has gone; the tests check it.
 
 Lower-layer exceptions (the clients', timeouts) become ``UpstreamError`` in exactly one
 place, ``transport_errors``, so adapters never see a library's exception types.
@@ -19,33 +19,35 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import aiohttp
 import orjson
 
-from polyroute.adapters.answer_client import AnswerClient, BadResponse, header_block
 from polyroute.adapters.deadlines import DeadlineClock
-from polyroute.adapters.stream_client import StreamClient
+from polyroute.adapters.http1 import (
+    BadResponse,
+    ConnectionClosed,
+    Http1Client,
+    StreamedAnswer,
+    header_block,
+)
 from polyroute.adapters.tls import system_ca_bundle, tls_context
 from polyroute.canonical import StreamEvent, StreamFailure
 from polyroute.config import TimeoutConfig
 from polyroute.errors import UpstreamError, UpstreamKind
 from polyroute.wire.sse import StreamStalled
 
-_TRANSPORT_ERRORS = (aiohttp.ClientError, BadResponse, OSError)
-_CUT_SHORT = (aiohttp.ClientPayloadError,)
-"""How the stream client reports a body that ended before it was complete."""
+_TRANSPORT_ERRORS = (BadResponse, OSError)
+_CUT_SHORT = (ConnectionClosed,)
+"""What a body that ended before it was complete raises."""
 
 
 @dataclass(slots=True)
 class HttpClient:
-    """One upstream's connection pools: one for whole answers, one for streams."""
+    """One upstream's connection pool, for whole answers and streams alike."""
 
-    whole: AnswerClient
-    streams: StreamClient
+    client: Http1Client
 
     async def aclose(self) -> None:
-        self.whole.close()
-        await self.streams.aclose()
+        self.client.close()
 
 
 def create_session(connect_timeout: float, ca_bundle: str | None = None) -> HttpClient:
@@ -55,7 +57,7 @@ def create_session(connect_timeout: float, ca_bundle: str | None = None) -> Http
     operator adds a private CA to), else the Mozilla roots (``tls.py``).
     """
     tls = tls_context(Path(ca_bundle) if ca_bundle else system_ca_bundle())
-    return HttpClient(AnswerClient(connect_timeout, tls), StreamClient(connect_timeout, tls))
+    return HttpClient(Http1Client(connect_timeout, tls))
 
 
 @contextmanager
@@ -96,16 +98,16 @@ StreamReader = Callable[["UpstreamStream"], AsyncIterator[StreamEvent]]
 
 class UpstreamStream:
     """A streaming response whose headers said 2xx: ``chunks()`` yields the body as it
-    arrives; leaving the ``async with`` keeps the connection for another call if the body
-    was read to its end, and drops it otherwise."""
+    arrives; leaving the ``async with`` drops the connection if the answer had not all
+    arrived (the provider stops generating), and keeps it for another call otherwise."""
 
-    __slots__ = ("_response",)
+    __slots__ = ("_answer",)
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
+    def __init__(self, answer: StreamedAnswer) -> None:
+        self._answer = answer
 
     def chunks(self) -> AsyncIterator[bytes]:
-        return self._response.content.iter_any()
+        return self._answer.chunks()
 
     async def __aenter__(self) -> UpstreamStream:
         return self
@@ -116,7 +118,7 @@ class UpstreamStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._response.close()
+        self._answer.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +134,7 @@ class Upstream:
     secrets: tuple[str, ...] = field(init=False, repr=False, default=())
     """The key(s) in ``headers``: never repeated in an error, whatever their shape."""
     header_lines: bytes = field(init=False, repr=False, default=b"")
-    """``headers`` as the whole-answer client sends them, built once."""
+    """``headers`` as the client sends them, built once."""
     deadlines: DeadlineClock = field(init=False, repr=False, compare=False)
     """Times whole answers against ``timeouts.answer`` (cheaper than a timer per call)."""
 
@@ -152,7 +154,7 @@ class Upstream:
         with transport_errors(self.provider):
             deadline = self.deadlines.start()
             try:
-                answer = await self.session.whole.post(url, sent, orjson.dumps(body))
+                answer = await self.session.client.post(url, sent, orjson.dumps(body))
             except asyncio.CancelledError:
                 if self.deadlines.expired(deadline):
                     raise TimeoutError from None
@@ -173,15 +175,16 @@ class Upstream:
     ) -> UpstreamStream:
         """POST ``body`` and return the streaming response once its headers say 2xx; the
         caller closes it (``async with``)."""
-        sent = self.headers if headers is None else self._with(headers)
+        sent = self.header_lines if headers is None else header_block(self._with(headers))
         with transport_errors(self.provider):
             async with asyncio.timeout(self.timeouts.first_byte):
-                response = await self.session.streams.post(url, sent, orjson.dumps(body))
-                if response.status >= 300:
-                    async with response:
-                        headers = {k.lower(): v for k, v in response.headers.items()}
-                        raise self._error(response.status, headers, await response.read())
-        return UpstreamStream(response)
+                answer = await self.session.client.open(url, sent, orjson.dumps(body))
+                if answer.status >= 300:
+                    try:
+                        raise self._error(answer.status, answer.header_map(), await answer.read())
+                    finally:
+                        answer.close()
+        return UpstreamStream(answer)
 
     async def stream(
         self,

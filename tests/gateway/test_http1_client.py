@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ssl
+import zlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from polyroute import __version__
-from polyroute.adapters.answer_client import (
-    AnswerClient,
+from polyroute.adapters.http1 import (
     BadResponse,
     ConnectionClosed,
+    Http1Client,
+    StreamedAnswer,
     header_block,
 )
 from polyroute.adapters.tls import tls_context
@@ -55,6 +57,7 @@ class Request:
         return found
 
 
+Writer = asyncio.StreamWriter
 Answerer = Callable[[int, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bool]]
 """Answers the n-th request (counted over all connections); False closes the connection."""
 
@@ -121,8 +124,8 @@ def answering(*responses: bytes | None) -> Answerer:
     return answer
 
 
-def client(**kw: Any) -> AnswerClient:
-    return AnswerClient(2.0, tls_context(None), **kw)
+def client(**kw: Any) -> Http1Client:
+    return Http1Client(2.0, tls_context(None), **kw)
 
 
 @pytest.mark.parametrize("loop", LOOPS)
@@ -157,7 +160,7 @@ def test_tls_to_a_trusted_server_and_only_to_one(loop: str, tmp_path: Path) -> N
 
     async def main() -> None:
         async with RawServer(answering(ok(), ok(large)), tls=served) as server:
-            answers = AnswerClient(2.0, tls_context(cert))
+            answers = Http1Client(2.0, tls_context(cert))
             assert (await answers.post(server.url, HEADERS, b"0")).body == b'{"ok":true}'
             assert (await answers.post(server.url, HEADERS, b"1")).body == large
             with pytest.raises(ssl.SSLCertVerificationError):
@@ -412,3 +415,134 @@ def test_any_body_in_any_framing_and_segmentation_arrives_intact(
         assert server.connections == 1
 
     run("uvloop", main)
+
+
+# -- streamed answers ------------------------------------------------------------------------
+
+
+def chunked(*pieces: bytes) -> list[bytes]:
+    """A chunked 200 answer, one write per piece (the head first, the last chunk last)."""
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    return [head, *(b"%x\r\n%b\r\n" % (len(p), p) for p in pieces), b"0\r\n\r\n"]
+
+
+def writing(
+    writes: list[bytes], *, pause: float = 0.01, close_after: int | None = None
+) -> Answerer:
+    """Writes each piece apart; ``close_after``: closes after that many writes instead."""
+
+    async def answer(n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        for i, piece in enumerate(writes):
+            if close_after is not None and i == close_after:
+                return False
+            writer.write(piece)
+            await writer.drain()
+            await asyncio.sleep(pause)
+        return close_after is None
+
+    return answer
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_streamed_answer_arrives_as_sent_and_frees_its_connection(loop: str) -> None:
+    pieces = [b"data: %d\n\n" % i for i in range(5)]
+
+    async def main() -> None:
+        async with RawServer(writing(chunked(*pieces))) as server:
+            answers = client()
+            for _ in range(2):
+                answer = await answers.open(server.url, HEADERS, b"{}")
+                assert answer.status == 200
+                assert answer.header_map()["content-type"] == "text/event-stream"
+                received = [piece async for piece in answer.chunks()]
+                answer.close()
+                assert b"".join(received) == b"".join(pieces)
+                assert len(received) >= 2  # pieces were handed on as they came
+        assert server.connections == 1
+
+    run(loop, main)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_stream_left_before_its_end_drops_its_connection(loop: str) -> None:
+    async def main() -> None:
+        dropped = asyncio.Event()
+
+        async def endless(
+            n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        ) -> bool:
+            writer.write(chunked(b"data: 1\n\n")[0] + chunked(b"data: 1\n\n")[1])
+            await writer.drain()
+            if await reader.read() == b"":
+                dropped.set()
+            return False
+
+        async with RawServer(endless) as server:
+            answers = client()
+            answer = await answers.open(server.url, HEADERS, b"{}")
+            async for piece in answer.chunks():
+                assert piece == b"data: 1\n\n"
+                break
+            answer.close()
+            await asyncio.wait_for(dropped.wait(), 2)
+        assert all(not origin.idle for origin in answers._origins.values())
+
+    run(loop, main)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_stream_cut_short_raises_and_one_ended_by_closing_does_not(loop: str) -> None:
+    async def main() -> None:
+        cut = writing(chunked(b"data: 1\n\n", b"data: 2\n\n"), close_after=2)
+        async with RawServer(cut) as server:
+            answer = await client().open(server.url, HEADERS, b"{}")
+            received = []
+            with pytest.raises(ConnectionClosed, match="before its answer ended"):
+                async for piece in answer.chunks():
+                    received.append(piece)
+            assert b"".join(received) == b"data: 1\n\n"
+        unframed = [b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n", b"data: 1\n\n", b"data: 2\n\n"]
+        async with RawServer(writing(unframed, close_after=3)) as server:
+            answer = await client().open(server.url, HEADERS, b"{}")
+            assert await answer.read() == b"data: 1\n\ndata: 2\n\n"
+
+    run(loop, main)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_gzip_stream_is_decompressed_as_it_comes(loop: str) -> None:
+    pieces = [b"data: %d\n\n" % i * 50 for i in range(4)]
+    packer = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    packed = [packer.compress(p) + packer.flush(zlib.Z_SYNC_FLUSH) for p in pieces]
+    packed.append(packer.flush())
+    writes = chunked(*packed)
+    writes[0] = writes[0].replace(b"\r\n\r\n", b"\r\ncontent-encoding: gzip\r\n\r\n", 1)
+
+    async def main() -> None:
+        async with RawServer(writing(writes)) as server:
+            answer = await client().open(server.url, HEADERS, b"{}")
+            assert await answer.read() == b"".join(pieces)
+
+    run(loop, main)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_slow_reader_gets_a_large_stream_whole(loop: str) -> None:
+    """More than the unread limit: the connection stops reading until the reader catches up,
+    so what waits in memory stays near the limit, not the whole answer."""
+    piece = bytes(range(256)) * 256  # 64 KiB
+    pieces = [piece] * 48  # 3 MiB
+
+    async def main() -> None:
+        async with RawServer(writing(chunked(*pieces), pause=0)) as server:
+            answer = await client().open(server.url, HEADERS, b"{}")
+            parts = answer.chunks()
+            received = [await anext(parts)]
+            await asyncio.sleep(0.3)  # the reader stalls; the server keeps writing
+            assert answer._size <= StreamedAnswer._HIGH_WATER + len(piece)
+            received += [part async for part in parts]
+            assert b"".join(received) == b"".join(pieces)
+
+    run(loop, main)
