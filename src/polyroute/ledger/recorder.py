@@ -65,7 +65,11 @@ class LedgerRecorder:
         Outside an event loop, they are made at once.
         """
         self._queued.append(info)
-        if self._flush_soon:
+        # A flush already on its way takes these too; asked first, so that the loop is not
+        # looked up for nothing (in Python 3.11 a lookup is a getpid() system call).
+        if self._flush_soon or (
+            busy and self._flush is not None and len(self._queued) < self._batch
+        ):
             return
         try:
             loop = asyncio.get_running_loop()
