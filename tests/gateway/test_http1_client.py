@@ -128,6 +128,11 @@ def client(**kw: Any) -> Http1Client:
     return Http1Client(2.0, tls_context(None), **kw)
 
 
+def pool_is_empty(answers: Http1Client) -> bool:
+    """No connection is kept for another call."""
+    return all(not origin.idle for origin in answers._origins.values())
+
+
 @pytest.mark.parametrize("loop", LOOPS)
 def test_a_kept_alive_connection_carries_the_next_calls(loop: str) -> None:
     async def main() -> None:
@@ -245,7 +250,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(loop: str) -> N
             answers = client()
             await answers.post(server.url, HEADERS, b"1")
             await asyncio.sleep(0.05)
-            assert all(not origin.idle for origin in answers._origins.values())
+            assert pool_is_empty(answers)
             assert (await answers.post(server.url, HEADERS, b"2")).status == 200
         assert server.connections == 2
 
@@ -341,7 +346,7 @@ def test_a_cancelled_call_drops_its_connection(loop: str) -> None:
             with pytest.raises(asyncio.CancelledError):
                 await call
             await asyncio.wait_for(dropped.wait(), 2)
-        assert all(not origin.idle for origin in answers._origins.values())
+        assert pool_is_empty(answers)
 
     run(loop, main)
 
@@ -487,7 +492,7 @@ def test_a_stream_left_before_its_end_drops_its_connection(loop: str) -> None:
                 break
             answer.close()
             await asyncio.wait_for(dropped.wait(), 2)
-        assert all(not origin.idle for origin in answers._origins.values())
+        assert pool_is_empty(answers)
 
     run(loop, main)
 
