@@ -59,7 +59,7 @@ STACKS: dict[str, tuple[str, list[str], dict]] = {
         {"RELAY_CLIENT": "rnet"},
     ),
     "h": (
-        "uvicorn + raw ASGI + polyroute's whole-answer client",
+        "uvicorn + raw ASGI + polyroute's HTTP/1.1 client",
         [*UVICORN, "raw_asgi:app"],
         {"RELAY_CLIENT": "polyroute"},
     ),
