@@ -69,17 +69,16 @@ async def relay_rnet(client: Any, body: bytes) -> tuple[int, bytes]:
 
 
 def polyroute_client() -> Any:
-    """polyroute's own HTTP/1.1 client (``adapters/http1/``)."""
-    from polyroute.adapters.http1 import Http1Client, header_block
+    """polyroute's own HTTP/1.1 client (``adapters/http1/``), with the relay's headers."""
+    from polyroute.adapters.http1 import HttpClient, header_block
     from polyroute.adapters.tls import tls_context
 
-    client = Http1Client(5.0, tls_context(None))
-    client.relay_headers = header_block(UPSTREAM_HEADERS)
-    return client
+    return HttpClient(5.0, tls_context(None)), header_block(UPSTREAM_HEADERS)
 
 
-async def relay_polyroute(client: Any, body: bytes) -> tuple[int, bytes]:
-    """``relay_aiohttp``'s work through polyroute's whole-answer client."""
+async def relay_polyroute(session: Any, body: bytes) -> tuple[int, bytes]:
+    """``relay_aiohttp``'s work through polyroute's HTTP/1.1 client."""
+    client, headers = session
     request = loads(body)
-    answer = await client.post(UPSTREAM, client.relay_headers, dumps(request))
+    answer = await client.post(UPSTREAM, headers, dumps(request))
     return answer.status, dumps(loads(answer.body))

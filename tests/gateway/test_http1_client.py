@@ -23,7 +23,7 @@ from polyroute import __version__
 from polyroute.adapters.http1 import (
     BadResponse,
     ConnectionClosed,
-    Http1Client,
+    HttpClient,
     StreamedAnswer,
     header_block,
 )
@@ -124,11 +124,11 @@ def answering(*responses: bytes | None) -> Answerer:
     return answer
 
 
-def client(**kw: Any) -> Http1Client:
-    return Http1Client(2.0, tls_context(None), **kw)
+def client(**kw: Any) -> HttpClient:
+    return HttpClient(2.0, tls_context(None), **kw)
 
 
-def pool_is_empty(answers: Http1Client) -> bool:
+def pool_is_empty(answers: HttpClient) -> bool:
     """No connection is kept for another call."""
     return all(not origin.idle for origin in answers._origins.values())
 
@@ -165,7 +165,7 @@ def test_tls_to_a_trusted_server_and_only_to_one(loop: str, tmp_path: Path) -> N
 
     async def main() -> None:
         async with RawServer(answering(ok(), ok(large)), tls=served) as server:
-            answers = Http1Client(2.0, tls_context(cert))
+            answers = HttpClient(2.0, tls_context(cert))
             assert (await answers.post(server.url, HEADERS, b"0")).body == b'{"ok":true}'
             assert (await answers.post(server.url, HEADERS, b"1")).body == large
             with pytest.raises(ssl.SSLCertVerificationError):

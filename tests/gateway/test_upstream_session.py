@@ -56,7 +56,7 @@ async def test_cookies_set_by_a_provider_are_not_sent_back(how: str) -> None:
         url = str(server.make_url("/v1/chat/completions").with_host("localhost"))
         assert await _call(upstream, url, {"n": 1}, how) == {"ok": True}
         assert await _call(upstream, url, {"n": 2}, how) == {"ok": True}
-        await upstream.session.aclose()
+        upstream.session.close()
     assert seen == [None, None]
 
 
@@ -130,7 +130,7 @@ async def test_a_provider_with_an_untrusted_certificate_is_refused(
         upstream = _upstream()
         with pytest.raises(UpstreamError) as caught:
             await _call(upstream, url, {}, how)
-        await upstream.session.aclose()
+        upstream.session.close()
     assert caught.value.kind is UpstreamKind.UNREACHABLE
     assert reached == []
 
@@ -141,7 +141,7 @@ async def test_a_private_ca_is_trusted_when_configured(tmp_path: Path, how: str)
     async with _tls_provider(tmp_path, reached) as (url, cert):
         upstream = _upstream(str(cert))
         assert await _call(upstream, url, {}, how) == {"ok": True}
-        await upstream.session.aclose()
+        upstream.session.close()
     assert reached == ["Bearer k"]
 
 
@@ -156,7 +156,7 @@ async def test_the_system_trust_store_is_the_default(
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         upstream = _upstream()
         assert await _call(upstream, url, {}, how) == {"ok": True}
-        await upstream.session.aclose()
+        upstream.session.close()
     assert reached == ["Bearer k"]
 
 
@@ -179,7 +179,7 @@ async def test_a_proxy_in_the_environment_is_not_used(
         upstream = _upstream()
         url = str(server.make_url("/v1/chat/completions").with_host("localhost"))
         assert await _call(upstream, url, {}, how) == {"ok": True}
-        await upstream.session.aclose()
+        upstream.session.close()
 
 
 def test_a_missing_ca_bundle_is_a_config_error(tmp_path: Path) -> None:
@@ -226,9 +226,9 @@ def test_providers_with_the_same_trust_store_share_one_tls_context(tmp_path: Pat
     cert, _ = _self_signed(tmp_path)
     first, second = create_session(2.0), create_session(5.0)
     private = create_session(2.0, str(cert))
-    assert first.client._tls is second.client._tls
-    assert private.client._tls is not first.client._tls
-    assert private.client._tls is create_session(2.0, str(cert)).client._tls
+    assert first._tls is second._tls
+    assert private._tls is not first._tls
+    assert private._tls is create_session(2.0, str(cert))._tls
 
 
 def test_without_a_system_ca_file_streams_still_trust_the_public_roots(

@@ -25,7 +25,7 @@ from polyroute.adapters.deadlines import DeadlineClock
 from polyroute.adapters.http1 import (
     BadResponse,
     ConnectionClosed,
-    Http1Client,
+    HttpClient,
     StreamedAnswer,
     header_block,
 )
@@ -40,24 +40,14 @@ _CUT_SHORT = (ConnectionClosed,)
 """What a body that ended before it was complete raises."""
 
 
-@dataclass(slots=True)
-class HttpClient:
-    """One upstream's connection pool, for whole answers and streams alike."""
-
-    client: Http1Client
-
-    async def aclose(self) -> None:
-        self.client.close()
-
-
 def create_session(connect_timeout: float, ca_bundle: str | None = None) -> HttpClient:
-    """Keep-alive connection pools for one upstream.
+    """The keep-alive connection pool for one upstream, whole answers and streams alike.
 
     Certificates are checked against ``ca_bundle``, else the system's trust store (what an
     operator adds a private CA to), else the Mozilla roots (``tls.py``).
     """
     tls = tls_context(Path(ca_bundle) if ca_bundle else system_ca_bundle())
-    return HttpClient(Http1Client(connect_timeout, tls))
+    return HttpClient(connect_timeout, tls)
 
 
 @contextmanager
@@ -154,7 +144,7 @@ class Upstream:
         with transport_errors(self.provider):
             deadline = self.deadlines.start()
             try:
-                answer = await self.session.client.post(url, sent, orjson.dumps(body))
+                answer = await self.session.post(url, sent, orjson.dumps(body))
             except asyncio.CancelledError:
                 if self.deadlines.expired(deadline):
                     raise TimeoutError from None
@@ -178,7 +168,7 @@ class Upstream:
         sent = self.header_lines if headers is None else header_block(self._with(headers))
         with transport_errors(self.provider):
             async with asyncio.timeout(self.timeouts.first_byte):
-                answer = await self.session.client.open(url, sent, orjson.dumps(body))
+                answer = await self.session.open(url, sent, orjson.dumps(body))
                 if answer.status >= 300:
                     try:
                         raise self._error(answer.status, answer.header_map(), await answer.read())

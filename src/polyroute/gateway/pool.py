@@ -80,7 +80,7 @@ class ProviderPool:
 
     async def aclose(self) -> None:
         for session in self._sessions.values():
-            await session.aclose()
+            session.close()
         self._tenant.clear()
         self._defaults.clear()
         self._sessions.clear()

@@ -18,7 +18,7 @@ followed (the request carries a key), and no proxy: where traffic goes is the co
 - ``headers``: request headers checked and encoded once; response headers as text;
 - ``answers``: a whole ``Answer``, a ``StreamedAnswer`` read as it arrives, the errors;
 - ``connection``: one connection, the protocol the loop feeds;
-- ``client``: ``Http1Client``, the pool a request goes through.
+- ``client``: ``HttpClient``, the pool a request goes through.
 """
 
 from polyroute.adapters.http1.answers import (
@@ -27,7 +27,7 @@ from polyroute.adapters.http1.answers import (
     ConnectionClosed,
     StreamedAnswer,
 )
-from polyroute.adapters.http1.client import Http1Client
+from polyroute.adapters.http1.client import HttpClient
 from polyroute.adapters.http1.headers import DEFAULT_HEADERS, header_block, header_map
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
     "Answer",
     "BadResponse",
     "ConnectionClosed",
-    "Http1Client",
+    "HttpClient",
     "StreamedAnswer",
     "header_block",
     "header_map",

@@ -116,15 +116,25 @@ class StreamedAnswer:
             self._wakeup.set_result(None)
 
 
-CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+_WBITS = {b"gzip": 16 + zlib.MAX_WBITS, b"x-gzip": 16 + zlib.MAX_WBITS, b"deflate": zlib.MAX_WBITS}
 
 
-def decoded(answer: Answer) -> bytes:
-    coding = answer.header_map().get("content-encoding", "").strip().lower()
-    wbits = CODINGS.get(coding)
+def _wbits(coding: bytes) -> int:
+    """zlib's window bits for a ``Content-Encoding`` (lower case), or ``BadResponse``."""
+    wbits = _WBITS.get(coding)
     if wbits is None:
-        raise BadResponse(f"unsupported Content-Encoding {coding!r}")
+        raise BadResponse(f"unsupported Content-Encoding {coding.decode('latin-1')!r}")
+    return wbits
+
+
+def decoded(body: bytes, coding: bytes) -> bytes:
+    """A whole answer's body, decompressed."""
     try:
-        return zlib.decompress(answer.body, wbits)
+        return zlib.decompress(body, _wbits(coding))
     except zlib.error as exc:
         raise BadResponse(f"answer could not be decompressed ({exc})") from None
+
+
+def decoder(coding: bytes) -> zlib._Decompress:
+    """A decompressor for a streamed answer's body, fed as it arrives."""
+    return zlib.decompressobj(_wbits(coding))

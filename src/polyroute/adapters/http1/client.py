@@ -11,7 +11,7 @@ from polyroute.adapters.http1.answers import Answer, StreamedAnswer
 from polyroute.adapters.http1.connection import Connection, Origin
 
 
-class Http1Client:
+class HttpClient:
     """Kept-alive HTTP/1.1 connections to any number of origins, for one event loop.
 
     ``idle_timeout``: a connection idle longer is closed rather than reused (servers close

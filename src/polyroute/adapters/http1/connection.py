@@ -13,14 +13,13 @@ from typing import Any, cast
 import httptools
 
 from polyroute.adapters.http1.answers import (
-    CODINGS,
     Answer,
     BadResponse,
     ConnectionClosed,
     StreamedAnswer,
     decoded,
+    decoder,
 )
-from polyroute.adapters.http1.headers import header_map
 
 
 class Origin:
@@ -50,9 +49,9 @@ class Connection(asyncio.BufferedProtocol):
 
     __slots__ = (
         "_body",
+        "_coding",
         "_complete",
         "_decoder",
-        "_encoded",
         "_head",
         "_headers",
         "_keep_alive",
@@ -75,13 +74,14 @@ class Connection(asyncio.BufferedProtocol):
         self._waiter: asyncio.Future[Answer] | None = None
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
-        self._encoded = False
+        self._coding: bytes | None = None
+        """The answer's ``Content-Encoding``, when it has one."""
         self._head = False
         self._keep_alive = False
         self._complete = False
         self._streaming = False
         self._stream: StreamedAnswer | None = None
-        self._decoder: Any = None
+        self._decoder: zlib._Decompress | None = None
         self.closed = False
         self.idle_since = 0.0
 
@@ -129,12 +129,8 @@ class Connection(asyncio.BufferedProtocol):
         stream = self._stream
         if stream is not None:  # the answer had begun streaming
             self._stream = None
-            if not self._framed():
-                stream.end()  # no Content-Length and not chunked: it ends with the connection
-            else:
-                error = ConnectionClosed("the server closed the connection before its answer ended")
-                error.__cause__ = exc
-                stream.end(error)
+            # No Content-Length and not chunked: the body ends where the connection does.
+            stream.end(_cut_short(exc) if self._framed() else None)
             return
         waiter = self._waiter
         if waiter is None or waiter.done():
@@ -149,15 +145,14 @@ class Connection(asyncio.BufferedProtocol):
         # the request went out: the server may have acted on a POST (Go's net/http does not
         # resend one either). The dispatcher's retry of a failed connection covers it.
         self._waiter = None
-        error = ConnectionClosed("the server closed the connection before its answer ended")
-        error.__cause__ = exc
-        waiter.set_exception(error)
+        waiter.set_exception(_cut_short(exc))
 
     # httptools callbacks
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if len(name) == 16 and name.lower() == b"content-encoding":
-            self._encoded = value.strip().lower() not in (b"", b"identity")
+            coding = value.strip().lower()
+            self._coding = coding if coding not in (b"", b"identity") else None
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -185,7 +180,7 @@ class Connection(asyncio.BufferedProtocol):
     def on_message_complete(self) -> None:
         if self._parser.get_status_code() < 200:
             # An interim answer (100 Continue): the real one follows.
-            self._headers, self._body, self._encoded, self._head = [], [], False, False
+            self._headers, self._body, self._coding, self._head = [], [], None, False
             return
         self._complete = True
 
@@ -198,40 +193,34 @@ class Connection(asyncio.BufferedProtocol):
 
     def _deliver(self) -> None:
         waiter, self._waiter = self._waiter, None
-        body = b"".join(self._body)
-        answer = Answer(self._parser.get_status_code(), self._headers, body)
-        encoded = self._encoded
-        keep = self._keep_alive and not self.closed and waiter is not None
-        self._headers, self._body, self._encoded = [], [], False
-        self._head = self._complete = False
-        if keep:
-            self.idle_since = time.monotonic()
-            self._origin.idle.append(self)
-        elif self._transport is not None:
-            self._transport.close()
+        status, headers, body, coding = (
+            self._parser.get_status_code(),
+            self._headers,
+            b"".join(self._body),
+            self._coding,
+        )
+        self._next_message(keep=waiter is not None)
         if waiter is None or waiter.done():
             return
-        if encoded:
+        if coding is not None:
             try:
-                answer.body = decoded(answer)
+                body = decoded(body, coding)
             except BadResponse as exc:
                 waiter.set_exception(exc)
                 return
-        waiter.set_result(answer)
+        waiter.set_result(Answer(status, headers, body))
 
     def _begin_stream(self, status: int) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is None or waiter.done():
+        if self._waiter is None or self._waiter.done():
             self._fail(BadResponse("an answer nobody asked for"))
             return
-        if self._encoded:
-            coding = header_map(self._headers).get("content-encoding", "").strip().lower()
-            wbits = CODINGS.get(coding)
-            if wbits is None:
-                self._fail(BadResponse(f"unsupported Content-Encoding {coding!r}"))
-                waiter.set_exception(BadResponse(f"unsupported Content-Encoding {coding!r}"))
+        if self._coding is not None:
+            try:
+                self._decoder = decoder(self._coding)
+            except BadResponse as exc:
+                self._fail(exc)
                 return
-            self._decoder = zlib.decompressobj(wbits)
+        waiter, self._waiter = self._waiter, None
         self._stream = StreamedAnswer(self, status, self._headers)
         waiter.set_result(self._stream)
 
@@ -243,10 +232,15 @@ class Connection(asyncio.BufferedProtocol):
             self._decoder = None
             if rest:
                 stream.push(rest)
-        self._headers, self._body, self._encoded = [], [], False
-        self._head = self._complete = self._streaming = False
+        self._next_message(keep=True)
         stream.end()
-        if self._keep_alive and not self.closed:
+
+    def _next_message(self, keep: bool) -> None:
+        """The answer is in: the connection is ready for another request (back to its pool,
+        unless the server said to close it), or closed."""
+        self._headers, self._body, self._coding = [], [], None
+        self._head = self._complete = self._streaming = False
+        if keep and self._keep_alive and not self.closed:
             self.idle_since = time.monotonic()
             self._origin.idle.append(self)
         elif self._transport is not None:
@@ -269,9 +263,7 @@ class Connection(asyncio.BufferedProtocol):
             self._transport.abort()
 
     def _fail(self, error: Exception) -> None:
-        self.closed = True
-        if self._transport is not None:
-            self._transport.abort()
+        self.abort()
         stream, self._stream = self._stream, None
         if stream is not None:
             stream.end(error)
@@ -288,3 +280,9 @@ class Connection(asyncio.BufferedProtocol):
         self.closed = True
         if self._transport is not None:
             self._transport.close()
+
+
+def _cut_short(cause: Exception | None) -> ConnectionClosed:
+    error = ConnectionClosed("the server closed the connection before its answer ended")
+    error.__cause__ = cause
+    return error
